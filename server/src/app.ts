@@ -1,0 +1,33 @@
+// The Koa app: middleware in order, and the routers. Nothing else.
+import Koa from 'koa';
+import { fhirMountPath } from './config.js';
+import type { AppContext, FhirContext } from './fhir/context.js';
+import { errorResponses } from './fhir/errors.js';
+import { negotiateFormat, readJsonBody, serializeJson } from './fhir/format.js';
+import { notFound } from './fhir/outcome.js';
+import { allowedMethods, fhirRouter } from './fhir/router.js';
+import { logRequests } from './request-log.js';
+
+export const VERSION = '0.1.0';
+
+export function createApp(app: AppContext): Koa {
+  const koa = new Koa();
+  const router = fhirRouter(app.config, fhirMountPath(app.config), VERSION);
+  koa.use(async (ctx, next) => {
+    const state = (ctx as FhirContext).state;
+    state.app = app;
+    state.principal = { kind: 'anonymous' };
+    await next();
+  });
+  koa.use(logRequests());
+  koa.use(serializeJson());
+  koa.use(errorResponses());
+  koa.use(negotiateFormat());
+  koa.use(readJsonBody());
+  koa.use(router.routes());
+  koa.use(allowedMethods(router));
+  koa.use(() => {
+    throw notFound('No such endpoint. The FHIR API is at ' + app.config.baseUrl);
+  });
+  return koa;
+}

@@ -1,0 +1,56 @@
+// Every setting, typed, read from the environment in one place.
+import path from 'node:path';
+
+export interface Config {
+  /** TCP port the HTTP server listens on. */
+  port: number;
+  /** Postgres connection string; when unset the embedded PGlite database is used. */
+  databaseUrl?: string;
+  /** Folder of the embedded PGlite database (only used when databaseUrl is unset). */
+  dataDir: string;
+  /** Public URL of the FHIR endpoint, e.g. http://localhost:8080/fhir. Its path is where the API is mounted. */
+  baseUrl: string;
+  /** Largest request body accepted, in bytes. */
+  bodyLimit: number;
+  /** Connections in the Postgres pool. */
+  dbPoolSize: number;
+  /** Largest `_count` a history or search page may have. */
+  maxPageSize: number;
+  /** pino log level. */
+  logLevel: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = intSetting(env, 'PORT', 8080);
+  const baseUrl = (env.BASE_URL || `http://localhost:${port}/fhir`).replace(/\/+$/, '');
+  try {
+    new URL(baseUrl);
+  } catch {
+    throw new Error(`BASE_URL must be an absolute URL, got "${baseUrl}"`);
+  }
+  return {
+    port,
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: path.resolve(env.DATA_DIR || 'data'),
+    baseUrl,
+    bodyLimit: intSetting(env, 'BODY_LIMIT_BYTES', 32 * 1024 * 1024),
+    dbPoolSize: intSetting(env, 'DB_POOL_SIZE', 16),
+    maxPageSize: intSetting(env, 'MAX_PAGE_SIZE', 1000),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}
+
+function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  }
+  return value;
+}
+
+/** The path the FHIR API is mounted at, from BASE_URL ("" for the root). */
+export function fhirMountPath(config: Config): string {
+  return new URL(config.baseUrl).pathname.replace(/\/+$/, '');
+}

@@ -1,0 +1,53 @@
+// Db over a pg.Pool: each transaction holds one pooled connection from BEGIN to COMMIT.
+import pg from 'pg';
+import type { Db, Queryable, QueryResult } from './types.js';
+
+export interface PostgresOptions {
+  connectionString: string;
+  poolSize: number;
+  /** Optional search_path, so that tests can each use a schema of their own. */
+  schema?: string;
+}
+
+export function openPostgres(options: PostgresOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize,
+    options: options.schema ? `-c search_path=${options.schema}` : undefined,
+  });
+  // An idle client that loses its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+
+  const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
+    query: async <T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> => {
+      const result = await client.query(sql, params as unknown[]);
+      return { rows: result.rows as T[] };
+    },
+    exec: async (sql: string) => {
+      await client.query(sql);
+    },
+  });
+
+  return {
+    kind: 'postgres',
+    ...wrap(pool),
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,18 @@
+export interface QueryResult<T> {
+  rows: T[];
+}
+
+/** Something SQL can be sent to: the database itself, or one open transaction. */
+export interface Queryable {
+  /** One statement with bound parameters ($1, $2, ...). */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  /** Several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs fn in one database transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

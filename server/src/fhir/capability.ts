@@ -1,0 +1,45 @@
+// The CapabilityStatement: what this server really does, built from the same definitions the
+// routes use. Add to it only what a test shows working.
+import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import type { Config } from '../config.js';
+import { resourceTypes } from './definitions.js';
+
+const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create'] as const;
+
+export function capabilityStatement(config: Config, version: string, date: string): CapabilityStatement {
+  const resource: CapabilityStatementRestResource[] = resourceTypes().map((type) => ({
+    type: type as CapabilityStatementRestResource['type'],
+    profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    interaction: TYPE_INTERACTIONS.map((code) => ({ code })),
+    versioning: 'versioned-update',
+    readHistory: true,
+    updateCreate: true,
+    conditionalCreate: true,
+    conditionalRead: 'not-supported',
+    conditionalUpdate: true,
+    conditionalDelete: 'single',
+    operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
+  }));
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date,
+    publisher: 'Meridian',
+    kind: 'instance',
+    software: { name: 'Meridian', version },
+    implementation: { description: 'Meridian FHIR R4 server', url: config.baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'application/json'],
+    patchFormat: ['application/json-patch+json', 'application/fhir+json'],
+    rest: [
+      {
+        mode: 'server',
+        documentation:
+          'Conditional create, update, patch and delete accept _id and token search parameters. ' +
+          'Authorization is not enforced yet: every caller is anonymous.',
+        resource,
+        interaction: [{ code: 'history-system' }],
+      },
+    ],
+  };
+}

@@ -1,0 +1,78 @@
+// Content negotiation (Accept, _format, _pretty) and the JSON request body.
+import type Koa from 'koa';
+import getRawBody from 'raw-body';
+import type { FhirContext } from './context.js';
+import { badRequest, notSupported } from './outcome.js';
+
+export const FHIR_JSON = 'application/fhir+json';
+const JSON_FORMATS: Record<string, string> = {
+  json: FHIR_JSON,
+  'application/json': 'application/json',
+  'application/fhir+json': FHIR_JSON,
+  'application/json+fhir': FHIR_JSON,
+};
+
+/** Serializes object bodies as JSON in the negotiated media type, indented when _pretty=true. */
+export function serializeJson(): Koa.Middleware {
+  return async (ctx, next) => {
+    const state = (ctx as FhirContext).state;
+    state.responseType = FHIR_JSON;
+    await next();
+    const body = ctx.body;
+    if (body && typeof body === 'object' && !Buffer.isBuffer(body) && typeof (body as { pipe?: unknown }).pipe !== 'function') {
+      ctx.body = JSON.stringify(body, null, ctx.query._pretty === 'true' ? 2 : undefined);
+      ctx.type = `${state.responseType}; charset=utf-8`;
+    }
+  };
+}
+
+/** Picks the response media type from _format or Accept; 406 when it is not JSON. */
+export function negotiateFormat(): Koa.Middleware {
+  return async (ctx, next) => {
+    const state = (ctx as FhirContext).state;
+    const format = ctx.query._format;
+    if (typeof format === 'string' && format !== '') {
+      const type = JSON_FORMATS[format.split(';')[0].trim().toLowerCase()];
+      if (!type) throw notSupported(406, `_format "${format}" is not supported; this server speaks ${FHIR_JSON} and application/json`);
+      state.responseType = type;
+    } else if (ctx.get('Accept')) {
+      const accepted = ctx.accepts(FHIR_JSON, 'application/json');
+      if (!accepted) {
+        throw notSupported(406, `Accept "${ctx.get('Accept')}" names no format this server produces (${FHIR_JSON}, application/json)`);
+      }
+      state.responseType = accepted;
+    }
+    await next();
+  };
+}
+
+const BODY_TYPES = new Set([FHIR_JSON, 'application/json', 'application/json+fhir', 'application/json-patch+json']);
+
+/** Reads and parses the JSON body of POST, PUT and PATCH into ctx.state.body. */
+export function readJsonBody(): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.method !== 'POST' && ctx.method !== 'PUT' && ctx.method !== 'PATCH') return next();
+    const state = (ctx as FhirContext).state;
+    const type = ctx.get('Content-Type').split(';')[0].trim().toLowerCase();
+    if (type && !BODY_TYPES.has(type)) {
+      throw notSupported(415, `Content-Type "${type}" is not supported; send ${FHIR_JSON}${ctx.method === 'PATCH' ? ' or application/json-patch+json' : ''}`);
+    }
+    const length = ctx.get('Content-Length');
+    const text = await getRawBody(ctx.req, { limit: state.app.config.bodyLimit, length: length || undefined, encoding: 'utf8' });
+    if (text.trim() === '') {
+      state.body = undefined;
+    } else {
+      try {
+        state.body = JSON.parse(text);
+      } catch (err) {
+        throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`);
+      }
+    }
+    return next();
+  };
+}
+
+/** The request body's media type, without parameters. */
+export function bodyType(ctx: FhirContext): string {
+  return ctx.get('Content-Type').split(';')[0].trim().toLowerCase();
+}

@@ -1,0 +1,16 @@
+// create, and conditional create with If-None-Exist.
+import type { FhirContext } from '../context.js';
+import { respondWithWrite } from '../http.js';
+import { criteriaFrom, resourceFromBody, validResource } from './write-input.js';
+
+export async function create(ctx: FhirContext): Promise<void> {
+  const { id: _ignored, ...resource } = resourceFromBody(ctx); // the server assigns the id
+  validResource(resource);
+  const ifNoneExist = ctx.get('If-None-Exist');
+  const result = await ctx.state.app.repo.create(resource, ifNoneExist ? criteriaFrom(ifNoneExist) : undefined);
+  if (result.matched) {
+    respondWithWrite(ctx, 200, result.resource, 'A matching resource exists; nothing was created');
+  } else {
+    respondWithWrite(ctx, 201, result.resource, `Created ${result.resource.resourceType}/${result.resource.id}`);
+  }
+}

@@ -1,0 +1,28 @@
+// update (PUT /Type/id, update-as-create for a new id) and conditional update (PUT /Type?criteria).
+import type { FhirContext } from '../context.js';
+import { parseVersionHeader, respondWithWrite } from '../http.js';
+import { badRequest } from '../outcome.js';
+import { assertValidId } from '../validate.js';
+import { criteriaFrom, resourceFromBody, validResource } from './write-input.js';
+
+export async function update(ctx: FhirContext): Promise<void> {
+  const { type, id } = ctx.params;
+  assertValidId(id);
+  const resource = resourceFromBody(ctx);
+  if (resource.id === undefined) throw badRequest(`The resource must have an id equal to "${id}" from the URL`, `${type}.id`);
+  if (resource.id !== id) throw badRequest(`The resource's id "${resource.id}" does not match "${id}" from the URL`, `${type}.id`);
+  validResource(resource);
+  const result = await ctx.state.app.repo.update(type, id, resource, parseVersionHeader(ctx, 'If-Match'));
+  respondWithWrite(ctx, result.created ? 201 : 200, result.resource, `${result.created ? 'Created' : 'Updated'} ${type}/${id}`);
+}
+
+export async function conditionalUpdate(ctx: FhirContext): Promise<void> {
+  const { type } = ctx.params;
+  if (!ctx.querystring) throw badRequest(`PUT needs an id (PUT /${type}/[id]) or search criteria (PUT /${type}?...)`);
+  const resource = resourceFromBody(ctx);
+  if (resource.id !== undefined) assertValidId(resource.id);
+  validResource(resource);
+  const result = await ctx.state.app.repo.conditionalUpdate(type, criteriaFrom(ctx.querystring), resource, parseVersionHeader(ctx, 'If-Match'));
+  const { id } = result.resource;
+  respondWithWrite(ctx, result.created ? 201 : 200, result.resource, `${result.created ? 'Created' : 'Updated'} ${type}/${id}`);
+}

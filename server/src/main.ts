@@ -1,0 +1,26 @@
+// Process entry: config -> database -> app -> listen.
+import { loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { startServer } from './server.js';
+
+const config = loadConfig();
+const log = createLogger(config.logLevel);
+
+try {
+  const server = await startServer(config, log);
+  log.warn('authorization is not enforced yet: the FHIR API is open to every caller');
+  log.info({ url: config.baseUrl, metadata: `${config.baseUrl}/metadata` }, `Meridian is serving FHIR R4 at ${config.baseUrl}`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    await server.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+} catch (err) {
+  log.fatal({ err: { message: (err as Error).message } }, 'Meridian could not start');
+  process.exit(1);
+}

@@ -1,0 +1,2 @@
+export { Repository, type WriteResult, type ConditionalCreateResult, type DeleteResult, type HistoryEntry, type HistoryQuery } from './repository.js';
+export type { WriteMethod } from './write.js';

@@ -1,0 +1,293 @@
+// Reads and writes resource rows. Every interaction is one database transaction; writes that lose a
+// race with another writer of the same resource are retried from the start.
+import { randomUUID } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Db, Queryable } from '../db/index.js';
+import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcome.js';
+import { criteriaKey, criteriaSql, parseCriteria } from '../search/index.js';
+import { ConcurrentWriteError, writeVersion, type WriteMethod } from './write.js';
+
+export interface WriteResult {
+  resource: Resource;
+  /** True when the interaction created the resource (201), false when it updated it (200). */
+  created: boolean;
+}
+
+export interface ConditionalCreateResult extends WriteResult {
+  /** True when If-None-Exist matched an existing resource and nothing was written. */
+  matched: boolean;
+}
+
+export interface DeleteResult {
+  /** The version written by the delete; undefined when the resource was already deleted. */
+  versionId?: number;
+}
+
+export interface HistoryQuery {
+  resourceType?: string;
+  id?: string;
+  /** Only versions written at or after this instant. */
+  since?: Date;
+  /** Only versions that were current at some point in [start, end). */
+  at?: { start: Date; end: Date };
+  count: number;
+  /** Paging cursor: only versions older than this history sequence number. */
+  before?: string;
+}
+
+export interface HistoryEntry {
+  seq: string;
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  method: WriteMethod;
+  resource?: Resource;
+}
+
+interface CurrentRow {
+  version_id: number;
+  deleted: boolean;
+  content: Resource | null;
+}
+
+const RETRYABLE_PG_CODES = new Set(['40001', '40P01', '23505']);
+const MAX_ATTEMPTS = 20;
+
+export class Repository {
+  constructor(private readonly db: Db) {}
+
+  async read(resourceType: string, id: string): Promise<Resource> {
+    const { rows } = await this.db.query<CurrentRow>(
+      'SELECT version_id, deleted, content FROM resources WHERE resource_type = $1 AND id = $2',
+      [resourceType, id],
+    );
+    return currentOrThrow(resourceType, id, rows[0]);
+  }
+
+  async vread(resourceType: string, id: string, versionId: string): Promise<Resource> {
+    const version = /^[1-9][0-9]{0,8}$/.test(versionId) ? Number(versionId) : undefined;
+    const { rows } = version
+      ? await this.db.query<{ method: string; content: Resource | null }>(
+          'SELECT method, content FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3',
+          [resourceType, id, version],
+        )
+      : { rows: [] };
+    const row = rows[0];
+    if (!row) throw notFound(`${resourceType}/${id} has no version ${versionId}`);
+    if (!row.content) throw gone(`Version ${versionId} of ${resourceType}/${id} is a deletion`);
+    return inReadingOrder(row.content);
+  }
+
+  /** Create with a server-assigned id; with ifNoneExist, only when no resource matches it. */
+  async create(resource: Resource, ifNoneExist?: URLSearchParams): Promise<ConditionalCreateResult> {
+    if (!ifNoneExist) {
+      const stored = await writeVersion(this.db, { resourceType: resource.resourceType, id: randomUUID(), versionId: 1, method: 'POST', resource });
+      return { resource: stored!, created: true, matched: false };
+    }
+    const criteria = parseCriteria(resource.resourceType, ifNoneExist);
+    return this.transaction(async (tx) => {
+      const matches = await lockAndMatch(tx, resource.resourceType, criteria);
+      if (matches.length > 1) {
+        throw preconditionFailed(`If-None-Exist matched ${matches.length} or more ${resource.resourceType} resources`);
+      }
+      if (matches.length === 1) {
+        return { resource: await readCurrent(tx, resource.resourceType, matches[0]), created: false, matched: true };
+      }
+      const stored = await writeVersion(tx, { resourceType: resource.resourceType, id: randomUUID(), versionId: 1, method: 'POST', resource });
+      return { resource: stored!, created: true, matched: false };
+    });
+  }
+
+  /** Update (or create, when the id is new) the resource with the given id. */
+  update(resourceType: string, id: string, resource: Resource, ifMatch?: number): Promise<WriteResult> {
+    return this.transaction((tx) => updateIn(tx, resourceType, id, () => resource, 'PUT', ifMatch));
+  }
+
+  /** PUT /Type?criteria: create on no match, update the one match, 412 on several. */
+  conditionalUpdate(resourceType: string, query: URLSearchParams, resource: Resource, ifMatch?: number): Promise<WriteResult> {
+    const criteria = parseCriteria(resourceType, query);
+    return this.transaction(async (tx) => {
+      const matches = await lockAndMatch(tx, resourceType, criteria);
+      if (matches.length > 1) {
+        throw preconditionFailed(`The criteria matched ${matches.length} or more ${resourceType} resources`);
+      }
+      if (matches.length === 1 && resource.id && resource.id !== matches[0]) {
+        throw badRequest(`The resource's id "${resource.id}" is not the id of the matching resource`, `${resourceType}.id`);
+      }
+      const id = matches[0] ?? resource.id ?? randomUUID();
+      return updateIn(tx, resourceType, id, () => resource, 'PUT', ifMatch);
+    });
+  }
+
+  /** Applies a patch to the current version; apply returns the new, validated resource. */
+  patch(resourceType: string, id: string, apply: (current: Resource) => Resource, ifMatch?: number): Promise<WriteResult> {
+    return this.transaction((tx) => updateIn(tx, resourceType, id, requireCurrent(resourceType, id, apply), 'PATCH', ifMatch));
+  }
+
+  /** PATCH /Type?criteria: patch the one match, 404 on none, 412 on several. */
+  conditionalPatch(resourceType: string, query: URLSearchParams, apply: (current: Resource) => Resource, ifMatch?: number): Promise<WriteResult> {
+    const criteria = parseCriteria(resourceType, query);
+    return this.transaction(async (tx) => {
+      const matches = await lockAndMatch(tx, resourceType, criteria);
+      if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${resourceType} resources`);
+      if (matches.length === 0) throw notFound(`No ${resourceType} matches the criteria`);
+      return updateIn(tx, resourceType, matches[0], requireCurrent(resourceType, matches[0], apply), 'PATCH', ifMatch);
+    });
+  }
+
+  delete(resourceType: string, id: string, ifMatch?: number): Promise<DeleteResult> {
+    return this.transaction((tx) => deleteIn(tx, resourceType, id, ifMatch));
+  }
+
+  /** DELETE /Type?criteria: deletes the one match; 412 on several. Returns how many were deleted. */
+  conditionalDelete(resourceType: string, query: URLSearchParams): Promise<number> {
+    const criteria = parseCriteria(resourceType, query);
+    return this.transaction(async (tx) => {
+      const matches = await lockAndMatch(tx, resourceType, criteria);
+      if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${resourceType} resources`);
+      if (matches.length === 0) return 0;
+      await deleteIn(tx, resourceType, matches[0]);
+      return 1;
+    });
+  }
+
+  /** History newest first, one page of `count` entries plus whether there is a next page. */
+  async history(q: HistoryQuery): Promise<{ entries: HistoryEntry[]; nextBefore?: string }> {
+    const params: unknown[] = [];
+    const bind = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const where: string[] = [];
+    if (q.resourceType) where.push(`h.resource_type = ${bind(q.resourceType)}`);
+    if (q.id) where.push(`h.id = ${bind(q.id)}`);
+    if (q.since) where.push(`h.last_updated >= ${bind(q.since.toISOString())}::timestamptz`);
+    if (q.before) where.push(`h.seq < ${bind(q.before)}::bigint`);
+    if (q.at) {
+      where.push(`h.last_updated < ${bind(q.at.end.toISOString())}::timestamptz`);
+      where.push(
+        `NOT EXISTS (SELECT 1 FROM resource_history n WHERE n.resource_type = h.resource_type AND n.id = h.id ` +
+          `AND n.version_id = h.version_id + 1 AND n.last_updated <= ${bind(q.at.start.toISOString())}::timestamptz)`,
+      );
+    }
+    const { rows } = await this.db.query<{
+      seq: string;
+      resource_type: string;
+      id: string;
+      version_id: number;
+      last_updated: Date;
+      method: WriteMethod;
+      content: Resource | null;
+    }>(
+      `SELECT h.seq::text AS seq, h.resource_type, h.id, h.version_id, h.last_updated, h.method, h.content
+       FROM resource_history h ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY h.seq DESC LIMIT ${bind(q.count + 1)}`,
+      params,
+    );
+    const entries = rows.slice(0, q.count).map((r) => ({
+      seq: r.seq,
+      resourceType: r.resource_type,
+      id: r.id,
+      versionId: r.version_id,
+      lastUpdated: new Date(r.last_updated).toISOString(),
+      method: r.method,
+      resource: r.content ? inReadingOrder(r.content) : undefined,
+    }));
+    return { entries, nextBefore: rows.length > q.count ? entries[entries.length - 1].seq : undefined };
+  }
+
+  /** Runs fn in a transaction, again from the start when it lost a race with another writer. */
+  private async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction(fn);
+      } catch (err) {
+        const retryable = err instanceof ConcurrentWriteError || RETRYABLE_PG_CODES.has((err as { code?: string }).code ?? '');
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      }
+    }
+  }
+}
+
+function currentOrThrow(resourceType: string, id: string, row: CurrentRow | undefined): Resource {
+  if (!row) throw notFound(`${resourceType}/${id} is not known`);
+  if (row.deleted || !row.content) throw gone(`${resourceType}/${id} was deleted`);
+  return inReadingOrder(row.content);
+}
+
+/** JSONB keeps keys in its own order; put resourceType, id and meta first, as FHIR JSON is usually read. */
+function inReadingOrder(resource: Resource): Resource {
+  const { resourceType, id, meta, ...rest } = resource;
+  return { resourceType, id, meta, ...rest } as Resource;
+}
+
+async function readCurrent(tx: Queryable, resourceType: string, id: string): Promise<Resource> {
+  const { rows } = await tx.query<CurrentRow>(
+    'SELECT version_id, deleted, content FROM resources WHERE resource_type = $1 AND id = $2',
+    [resourceType, id],
+  );
+  return currentOrThrow(resourceType, id, rows[0]);
+}
+
+async function lockCurrent(tx: Queryable, resourceType: string, id: string): Promise<CurrentRow | undefined> {
+  const { rows } = await tx.query<CurrentRow>(
+    'SELECT version_id, deleted, content FROM resources WHERE resource_type = $1 AND id = $2 FOR UPDATE',
+    [resourceType, id],
+  );
+  return rows[0];
+}
+
+/**
+ * Serializes conditional interactions with the same criteria (an advisory lock on their canonical
+ * text, held to commit), then finds up to two matches. Two identical If-None-Exist creates can
+ * therefore never both see "no match".
+ */
+async function lockAndMatch(tx: Queryable, resourceType: string, criteria: ReturnType<typeof parseCriteria>): Promise<string[]> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [criteriaKey(resourceType, criteria)]);
+  const params: unknown[] = [resourceType];
+  const where = criteriaSql(criteria, params);
+  const { rows } = await tx.query<{ id: string }>(
+    `SELECT r.id FROM resources r WHERE r.resource_type = $1 AND NOT r.deleted AND ${where} LIMIT 2`,
+    params,
+  );
+  return rows.map((r) => r.id);
+}
+
+function checkIfMatch(resourceType: string, id: string, current: CurrentRow | undefined, ifMatch: number | undefined): void {
+  if (ifMatch === undefined) return;
+  if (!current) throw preconditionFailed(`If-Match: ${resourceType}/${id} does not exist`);
+  if (current.version_id !== ifMatch) {
+    throw preconditionFailed(`If-Match: version ${ifMatch} of ${resourceType}/${id} is not the current version ${current.version_id}`);
+  }
+}
+
+function requireCurrent(resourceType: string, id: string, apply: (current: Resource) => Resource) {
+  return (current: CurrentRow | undefined): Resource => apply(currentOrThrow(resourceType, id, current));
+}
+
+async function updateIn(
+  tx: Queryable,
+  resourceType: string,
+  id: string,
+  next: (current: CurrentRow | undefined) => Resource,
+  method: WriteMethod,
+  ifMatch?: number,
+): Promise<WriteResult> {
+  const current = await lockCurrent(tx, resourceType, id);
+  checkIfMatch(resourceType, id, current, ifMatch);
+  const resource = next(current);
+  const stored = await writeVersion(tx, { resourceType, id, versionId: (current?.version_id ?? 0) + 1, method, resource });
+  return { resource: stored!, created: !current || current.deleted };
+}
+
+async function deleteIn(tx: Queryable, resourceType: string, id: string, ifMatch?: number): Promise<DeleteResult> {
+  const current = await lockCurrent(tx, resourceType, id);
+  if (!current && ifMatch === undefined) throw notFound(`${resourceType}/${id} is not known`);
+  checkIfMatch(resourceType, id, current, ifMatch);
+  if (current!.deleted) return {};
+  const versionId = current!.version_id + 1;
+  await writeVersion(tx, { resourceType, id, versionId, method: 'DELETE' });
+  return { versionId };
+}

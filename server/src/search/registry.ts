@@ -1,0 +1,41 @@
+// The search-parameter registry: every R4 SearchParameter, by resource type and code, with its
+// FHIRPath expression parsed once.
+import type { SearchParameter } from '@medplum/fhirtypes';
+import { core, loadDefinitions } from '../fhir/definitions.js';
+
+export interface RegisteredParam {
+  code: string;
+  type: SearchParameter['type'];
+  definition: SearchParameter;
+  /** Parsed FHIRPath; undefined for parameters without an expression (_text, _content, ...). */
+  expression?: ReturnType<typeof core.parseFhirPath>;
+}
+
+const byType = new Map<string, Map<string, RegisteredParam>>();
+
+export function searchParams(resourceType: string): Map<string, RegisteredParam> {
+  let params = byType.get(resourceType);
+  if (!params) {
+    loadDefinitions();
+    params = new Map();
+    for (const [code, definition] of Object.entries(core.getSearchParameters(resourceType) ?? {})) {
+      params.set(code, {
+        code,
+        type: definition.type,
+        definition,
+        expression: definition.expression ? core.parseFhirPath(definition.expression) : undefined,
+      });
+    }
+    byType.set(resourceType, params);
+  }
+  return params;
+}
+
+export function searchParam(resourceType: string, code: string): RegisteredParam | undefined {
+  return searchParams(resourceType).get(code);
+}
+
+/** Token parameters whose values are indexed on write. `_id` is a column, not an index row. */
+export function indexedTokenParams(resourceType: string): RegisteredParam[] {
+  return [...searchParams(resourceType).values()].filter((p) => p.type === 'token' && p.expression && p.code !== '_id');
+}

@@ -1,0 +1,47 @@
+// Builds a running Meridian from a configuration: definitions, database, app, HTTP listener.
+// main.ts uses it for the process; tests use it for a server of their own.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import { openDatabase, type Db } from './db/index.js';
+import type { AppContext } from './fhir/context.js';
+import { loadDefinitions } from './fhir/definitions.js';
+import type { Logger } from './logger.js';
+import { Repository } from './repo/index.js';
+
+export interface RunningServer {
+  app: AppContext;
+  http: http.Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Wires the dependencies around an open database. */
+export function createAppContext(config: Config, db: Db, log: Logger): AppContext {
+  loadDefinitions();
+  return { config, db, log, repo: new Repository(db) };
+}
+
+export async function startServer(config: Config, log: Logger, db?: Db): Promise<RunningServer> {
+  loadDefinitions();
+  const database = db ?? (await openDatabase(config, log));
+  const app = createAppContext(config, database, log);
+  const server = http.createServer(createApp(app).callback());
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    app,
+    http: server,
+    url: `http://localhost:${port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!db) await database.close();
+    },
+  };
+}
