@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+// The same suite runs twice: on the embedded PGlite and on the machine's Postgres
+// (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/meridian_test; a schema per test file).
+const common = {
+  include: ['server/test/**/*.test.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { ...common, name: 'pglite', env: { TEST_DB: 'pglite' } } },
+      { test: { ...common, name: 'postgres', env: { TEST_DB: 'postgres' } } },
+    ],
+  },
+});
