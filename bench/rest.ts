@@ -1,0 +1,198 @@
+// npm run bench: Meridian's REST create and read-by-id, next to raw `pg` doing the same rows in the
+// same database in the same run (DESIGN.md principle 6: speed claims are ratios to a baseline).
+// See bench/README.md for what is measured and how to read the table.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { checkpoint, connectClients, createRawTable, INSERT_RAW, recreateDatabase, SELECT_RAW } from './database.js';
+import { envInt, expectOk, HttpClient, log, percentile, runWorkers, type HttpResponse } from './harness.js';
+import { benchPatient, observationGenerator, seededRandom } from './observations.js';
+import { freePort, startServer } from './server-process.js';
+
+const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/meridian_bench';
+const CREATES = envInt('BENCH_CREATES', 4000); // timed creates per create phase
+const READS = envInt('BENCH_READS', 3000); // timed reads per read phase
+const WARMUP = envInt('BENCH_WARMUP', 300); // untimed requests before every timed phase
+const PATIENTS = envInt('BENCH_PATIENTS', 100); // subjects the Observations point at
+const TIMEOUT_S = envInt('BENCH_TIMEOUT_S', 270); // the whole run gives up after this
+const CLIENTS = 8; // the concurrent phase: 8 HTTP clients / 8 pg connections
+const SEED = 20240601;
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+interface Results {
+  create1: number;
+  create8: number;
+  readP50: number;
+  readP99: number;
+}
+
+// Rows are generated before any timing, and the same rows go to Meridian and to raw pg.
+function observationBodies(patientIds: string[], seed: number, count: number): string[] {
+  const next = observationGenerator(seed, patientIds);
+  return Array.from({ length: count }, () => JSON.stringify(next()));
+}
+
+function createdId(res: HttpResponse): string {
+  const location = /\/Observation\/([^/]+)\/_history\//.exec(String(res.headers.location ?? ''));
+  return location ? location[1] : (JSON.parse(res.body) as { id: string }).id;
+}
+
+/** Warm-up, checkpoint, then `CREATES` timed ops on `workers` loops; returns rows/s. */
+async function measureCreates(label: string, workers: number, control: pg.Client, op: (i: number, worker: number) => Promise<void>): Promise<number> {
+  await runWorkers(`${label} warm-up`, workers, WARMUP, op);
+  await checkpoint(control);
+  const { seconds } = await runWorkers(label, workers, CREATES, (i, w) => op(WARMUP + i, w));
+  const rate = CREATES / seconds;
+  log(`${label}: ${CREATES} rows in ${seconds.toFixed(2)} s = ${rate.toFixed(0)} rows/s`);
+  return rate;
+}
+
+/** Warm-up then `READS` timed sequential reads of random ids; returns p50/p99 in ms. */
+async function measureReads(label: string, ids: string[], read: (id: string) => Promise<void>): Promise<{ p50: number; p99: number }> {
+  const random = seededRandom(SEED + 7);
+  const picks = Array.from({ length: WARMUP + READS }, () => ids[Math.floor(random() * ids.length)]);
+  await runWorkers(`${label} warm-up`, 1, WARMUP, (i) => read(picks[i]));
+  const { latenciesMs } = await runWorkers(label, 1, READS, (i) => read(picks[WARMUP + i]));
+  const p50 = percentile(latenciesMs, 50);
+  const p99 = percentile(latenciesMs, 99);
+  log(`${label}: p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms over ${READS} reads`);
+  return { p50, p99 };
+}
+
+async function rawBaseline(control: pg.Client, single: string[], multi: string[]): Promise<Results> {
+  log('raw pg: bare table bench_raw (id text primary key, content jsonb)');
+  await createRawTable(control);
+  const clients = await connectClients(DATABASE_URL, CLIENTS);
+  try {
+    // Ids made up front, like the server's uuids, so the timed loop is only the INSERT.
+    const singleIds = single.map(() => randomUUID());
+    const multiIds = multi.map(() => randomUUID());
+    const create1 = await measureCreates('raw create 1 connection', 1, control, async (i) => {
+      await clients[0].query(INSERT_RAW, [singleIds[i], single[i]]);
+    });
+    const create8 = await measureCreates(`raw create ${CLIENTS} connections`, CLIENTS, control, async (i, w) => {
+      await clients[w].query(INSERT_RAW, [multiIds[i], multi[i]]);
+    });
+    const reads = await measureReads('raw read by id', [...singleIds, ...multiIds], async (id) => {
+      const { rowCount } = await clients[0].query(SELECT_RAW, [id]);
+      if (rowCount !== 1) throw new Error(`raw read of ${id} found ${rowCount} rows`);
+    });
+    return { create1, create8, readP50: reads.p50, readP99: reads.p99 };
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+  }
+}
+
+async function meridianRest(http: HttpClient, control: pg.Client, single: string[], multi: string[]): Promise<Results> {
+  const ids: string[] = [];
+  const post = async (body: string) => {
+    ids.push(createdId(expectOk('POST /fhir/Observation', await http.request('POST', '/fhir/Observation', body))));
+  };
+  const create1 = await measureCreates('Meridian create 1 client', 1, control, (i) => post(single[i]));
+  const create8 = await measureCreates(`Meridian create ${CLIENTS} clients`, CLIENTS, control, (i) => post(multi[i]));
+  const reads = await measureReads('Meridian read by id', ids, async (id) => {
+    expectOk(`GET /fhir/Observation/${id}`, await http.request('GET', `/fhir/Observation/${id}`));
+  });
+  return { create1, create8, readP50: reads.p50, readP99: reads.p99 };
+}
+
+function report(meridian: Results, raw: Results, context: string): string {
+  const rate = (n: number) => Math.round(n).toLocaleString('en-US');
+  const ms = (n: number) => n.toFixed(3);
+  const ratio = (m: number, r: number) => (m / r).toFixed(2);
+  const row = (measure: string, m: number, r: number, fmt: (n: number) => string) => `| ${measure} | ${fmt(m)} | ${fmt(r)} | ${ratio(m, r)} |`;
+  const createShare = meridian.create8 / raw.create8;
+  const readFactor = meridian.readP50 / raw.readP50;
+  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  return [
+    `## Meridian REST vs raw pg (${new Date().toISOString()})`,
+    '',
+    context,
+    '',
+    '| measure | Meridian (HTTP) | raw pg | ratio |',
+    '|---|---:|---:|---:|',
+    row(`create, 1 client (rows/s)`, meridian.create1, raw.create1, rate),
+    row(`create, ${CLIENTS} clients (rows/s)`, meridian.create8, raw.create8, rate),
+    row('read by id p50 (ms)', meridian.readP50, raw.readP50, ms),
+    row('read by id p99 (ms)', meridian.readP99, raw.readP99, ms),
+    '',
+    'ratio = Meridian / raw pg. Rates: higher is better (1.00 = as fast as raw pg). Latencies: lower is better (1.00 = as fast as raw pg).',
+    '',
+    'Aims:',
+    `- create with ${CLIENTS} clients >= 40 % of raw: ${(createShare * 100).toFixed(0)} % (${verdict(createShare >= 0.4)})`,
+    `- read by id p50 <= 2x raw: ${readFactor.toFixed(2)}x (${verdict(readFactor <= 2)})`,
+    '',
+  ].join('\n');
+}
+
+function gitRevision(): string {
+  try {
+    const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'server'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    return dirty ? `${rev} (server/ has uncommitted changes)` : rev;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  // Never run forever: exiting also kills the server (see server-process.ts).
+  setTimeout(() => {
+    log(`gave up after ${TIMEOUT_S} s (BENCH_TIMEOUT_S)`);
+    process.exit(1);
+  }, TIMEOUT_S * 1000).unref();
+  process.once('SIGINT', () => process.exit(130));
+
+  log(`creates per phase ${CREATES} (+${WARMUP} warm-up), reads ${READS} (+${WARMUP} warm-up), database ${DATABASE_URL}`);
+  const pgVersion = await recreateDatabase(DATABASE_URL);
+  log(`recreated the database (Postgres ${pgVersion})`);
+
+  const port = await freePort();
+  const http = new HttpClient(port, CLIENTS);
+  const [control] = await connectClients(DATABASE_URL, 1);
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  try {
+    log(`starting Meridian on port ${port}`);
+    const started = Date.now();
+    server = await startServer({ repoRoot, port, databaseUrl: DATABASE_URL, client: http });
+    log(`Meridian answered /fhir/metadata after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    // Real subjects, so the Observations would pass a referential check too (not timed).
+    const patientIds: string[] = [];
+    for (let n = 0; n < PATIENTS; n++) {
+      const res = expectOk('POST /fhir/Patient', await http.request('POST', '/fhir/Patient', JSON.stringify(benchPatient(n))));
+      patientIds.push((JSON.parse(res.body) as { id: string }).id);
+    }
+    const single = observationBodies(patientIds, SEED, WARMUP + CREATES);
+    const multi = observationBodies(patientIds, SEED + 1, WARMUP + CREATES);
+    const avgBytes = [...single, ...multi].reduce((sum, b) => sum + Buffer.byteLength(b), 0) / (single.length + multi.length);
+    log(`${PATIENTS} patients created; Observation JSON averages ${avgBytes.toFixed(0)} bytes`);
+
+    // Raw first, so whatever state one side leaves behind (bloat, autovacuum) weighs on Meridian, not on the baseline.
+    const raw = await rawBaseline(control, single, multi);
+    const meridian = await meridianRest(http, control, single, multi);
+
+    const context = [
+      `${CREATES} timed creates per phase and ${READS} timed reads (each after ${WARMUP} warm-up requests); `,
+      `vital-sign Observations of ${avgBytes.toFixed(0)} bytes on average; `,
+      `Postgres ${pgVersion}, Node ${process.version}, ${os.cpus().length} CPUs, Meridian DB_POOL_SIZE=16; git ${gitRevision()}.`,
+    ].join('');
+    const table = report(meridian, raw, context);
+    process.stdout.write(`\n${table}`);
+    mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+    writeFileSync(new URL('results/latest.md', import.meta.url), table);
+    log('wrote bench/results/latest.md');
+  } finally {
+    await server?.stop();
+    http.close();
+    await control.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  log(`FAILED: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
