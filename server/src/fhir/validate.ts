@@ -34,9 +34,14 @@ export function assertResourceOfType(body: unknown, expectedType?: string): asse
 /** All problems of a resource as OperationOutcome issues; empty when it is valid. */
 export function validationIssues(resource: Resource): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
-  if (resource.id !== undefined && (typeof resource.id !== 'string' || !ID_PATTERN.test(resource.id))) {
-    issues.push(issue('error', 'value', `"${String(resource.id)}" is not a valid resource id`, `${resource.resourceType}.id`));
-  }
+  const checkId = (r: Resource, path: string) => {
+    if (r?.id !== undefined && (typeof r.id !== 'string' || !ID_PATTERN.test(r.id))) {
+      issues.push(issue('error', 'value', `"${String(r.id)}" is not a valid resource id`, `${path}.id`));
+    }
+  };
+  checkId(resource, resource.resourceType);
+  const contained = (resource as { contained?: Resource[] }).contained;
+  if (Array.isArray(contained)) contained.forEach((r, i) => checkId(r, `${resource.resourceType}.contained[${i}]`));
   try {
     core.validateResource(resource);
   } catch (err) {
@@ -47,7 +52,7 @@ export function validationIssues(resource: Resource): OperationOutcomeIssue[] {
         severity: i.severity,
         code: i.code === 'structure' ? 'structure' : i.code,
         diagnostics: i.details?.text ?? i.diagnostics,
-        expression: i.expression,
+        expression: i.expression?.map((e) => concretePath(resource, e)),
       });
     }
   }
@@ -59,4 +64,24 @@ export function validationIssues(resource: Resource): OperationOutcomeIssue[] {
 export function assertValid(resource: Resource): void {
   const issues = validationIssues(resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
   if (issues.length) throw new FhirError(400, outcome(issues));
+}
+
+/** Names choice elements as they appear in the JSON: Observation.value[x].value -> Observation.valueQuantity.value. */
+function concretePath(resource: Resource, expression: string): string {
+  if (!expression.includes('[x]')) return expression;
+  const segments = expression.split('.');
+  let node: unknown = resource;
+  for (let i = 1; i < segments.length; i++) {
+    const match = /^([^[]+)(\[x\])?(?:\[(\d+)\])?$/.exec(segments[i]);
+    if (!match || !node || typeof node !== 'object') break;
+    const [, name, choice, index] = match;
+    let key = name;
+    if (choice) {
+      key = Object.keys(node).find((k) => k.startsWith(name) && /^[A-Z]/.test(k.slice(name.length))) ?? name;
+      segments[i] = key + (index !== undefined ? `[${index}]` : '');
+    }
+    node = (node as Record<string, unknown>)[key];
+    if (Array.isArray(node)) node = node[Number(index ?? 0)];
+  }
+  return segments.join('.');
 }
