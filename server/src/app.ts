@@ -4,7 +4,6 @@ import { fhirMountPath } from './config.js';
 import type { AppContext, FhirContext } from './fhir/context.js';
 import { errorResponses } from './fhir/errors.js';
 import { negotiateFormat, readJsonBody, serializeJson } from './fhir/format.js';
-import { notFound } from './fhir/outcome.js';
 import { allowedMethods, fhirRouter } from './fhir/router.js';
 import { logRequests } from './request-log.js';
 
@@ -26,8 +25,5 @@ export function createApp(app: AppContext): Koa {
   koa.use(readJsonBody());
   koa.use(router.routes());
   koa.use(allowedMethods(router));
-  koa.use(() => {
-    throw notFound('No such endpoint. The FHIR API is at ' + app.config.baseUrl);
-  });
   return koa;
 }

@@ -2,9 +2,10 @@
 // routes use. Add to it only what a test shows working.
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import type { Config } from '../config.js';
+import { indexedTokenParams } from '../search/registry.js';
 import { resourceTypes } from './definitions.js';
 
-const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create'] as const;
+const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
 
 export function capabilityStatement(config: Config, version: string, date: string): CapabilityStatement {
   const resource: CapabilityStatementRestResource[] = resourceTypes().map((type) => ({
@@ -18,6 +19,10 @@ export function capabilityStatement(config: Config, version: string, date: strin
     conditionalRead: 'not-supported',
     conditionalUpdate: true,
     conditionalDelete: 'single',
+    searchParam: [
+      { name: '_id', type: 'token' as const, definition: 'http://hl7.org/fhir/SearchParameter/Resource-id' },
+      ...indexedTokenParams(type).map((p) => ({ name: p.code, type: 'token' as const, definition: p.definition.url })),
+    ],
     operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
   }));
   return {
@@ -35,7 +40,9 @@ export function capabilityStatement(config: Config, version: string, date: strin
       {
         mode: 'server',
         documentation:
-          'Conditional create, update, patch and delete accept _id and token search parameters. ' +
+          'Search and conditional create, update, patch and delete accept _id and the token search parameters ' +
+          '(code, system|code, |code, system|; comma for OR, repetition for AND), without modifiers; ' +
+          'search pages with _count and next links. ' +
           'Authorization is not enforced yet: every caller is anonymous.',
         resource,
         interaction: [{ code: 'history-system' }],

@@ -10,7 +10,8 @@ export function dateRange(value: string, name: string): { start: Date; end: Date
   const [, y, mo, d, h, mi, s, frac, tz] = m;
   if (h !== undefined && !tz) throw badRequest(`${name} needs a time zone when it has a time, got "${value}"`);
   const start = new Date(`${y}-${mo ?? '01'}-${d ?? '01'}T${h ?? '00'}:${mi ?? '00'}:${s ?? '00'}${frac ?? ''}${tz ?? 'Z'}`);
-  if (Number.isNaN(start.getTime())) throw badRequest(`${name} is not a real date: "${value}"`);
+  const calendar = new Date(Date.UTC(Number(y), Number(mo ?? 1) - 1, Number(d ?? 1)));
+  if (Number.isNaN(start.getTime()) || calendar.getUTCMonth() !== Number(mo ?? 1) - 1 || calendar.getUTCDate() !== Number(d ?? 1)) throw badRequest(`${name} is not a real date: "${value}"`);
   const end = new Date(start);
   if (mo === undefined) end.setUTCFullYear(end.getUTCFullYear() + 1);
   else if (d === undefined) end.setUTCMonth(end.getUTCMonth() + 1);

@@ -8,6 +8,9 @@ export function errorResponses(): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
+      if (ctx.status === 404 && ctx.body == null) {
+        throw fhirError(404, 'not-found', `No such endpoint. The FHIR API is at ${(ctx as FhirContext).state.app.config.baseUrl}`);
+      }
     } catch (err) {
       const fhir = toFhirError(err);
       if (fhir.status >= 500) {

@@ -9,6 +9,7 @@ import { conditionalRemove, remove } from './interactions/delete.js';
 import { history } from './interactions/history.js';
 import { conditionalPatch, patch } from './interactions/patch.js';
 import { read, vread } from './interactions/read.js';
+import { search } from './interactions/search.js';
 import { conditionalUpdate, update } from './interactions/update.js';
 import { validateOperation } from './interactions/validate.js';
 import { fhirError, notFound } from './outcome.js';
@@ -20,6 +21,7 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
   const h = (fn: Handler) => (ctx: unknown) => fn(ctx as FhirContext);
 
   router.param('type', (type, ctx, next) => {
+    if (type === 'metadata') throw fhirError(405, 'not-supported', 'metadata can only be read (GET)');
     if (!isResourceType(type)) throw notFound(`Unknown resource type "${type}"`);
     return next();
   });
@@ -37,6 +39,7 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
   router.put('/:type/:id', h(update));
   router.patch('/:type/:id', h(patch));
   router.delete('/:type/:id', h(remove));
+  router.get('/:type', h(search));
   router.post('/:type', h(create));
   router.put('/:type', h(conditionalUpdate));
   router.patch('/:type', h(conditionalPatch));

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Db, Queryable } from '../db/index.js';
 import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcome.js';
-import { criteriaKey, criteriaSql, parseCriteria } from '../search/index.js';
+import { criteriaKey, criteriaSql, parseCriteria, type Criterion } from '../search/index.js';
 import { ConcurrentWriteError, writeVersion, type WriteMethod } from './write.js';
 
 export interface WriteResult {
@@ -150,6 +150,20 @@ export class Repository {
       await deleteIn(tx, resourceType, matches[0]);
       return 1;
     });
+  }
+
+  /** Current resources of a type matching the criteria, in id order, one page after the cursor. */
+  async search(resourceType: string, criteria: Criterion[], count: number, after?: string): Promise<{ resources: Resource[]; nextAfter?: string }> {
+    const params: unknown[] = [resourceType];
+    const where = criteriaSql(criteria, params);
+    params.push(after ?? '', count + 1);
+    const { rows } = await this.db.query<{ content: Resource }>(
+      `SELECT r.content FROM resources r WHERE r.resource_type = $1 AND NOT r.deleted AND ${where}
+       AND r.id > $${params.length - 1} ORDER BY r.id LIMIT $${params.length}`,
+      params,
+    );
+    const resources = rows.slice(0, count).map((r) => inReadingOrder(r.content));
+    return { resources, nextAfter: rows.length > count ? resources[resources.length - 1].id : undefined };
   }
 
   /** History newest first, one page of `count` entries plus whether there is a next page. */

@@ -51,12 +51,11 @@ export interface VersionToWrite {
  */
 export async function writeVersion(tx: Queryable, v: VersionToWrite): Promise<Resource | undefined> {
   const lastUpdated = new Date().toISOString();
-  const stored = v.resource && {
-    resourceType: v.resource.resourceType,
-    id: v.id,
-    ...v.resource,
-    meta: { ...v.resource.meta, versionId: String(v.versionId), lastUpdated },
-  };
+  let stored: Resource | undefined;
+  if (v.resource) {
+    const { resourceType, id: _id, meta, ...rest } = v.resource;
+    stored = { resourceType, id: v.id, meta: { ...meta, versionId: String(v.versionId), lastUpdated }, ...rest } as Resource;
+  }
   const tokens = stored ? extractTokens(stored) : { param: [], system: [], code: [] };
   const { rows } = await tx.query<{ written: number }>(WRITE_SQL, [
     v.resourceType,

@@ -10,9 +10,13 @@ export type Criterion =
   | { kind: 'token'; param: string; values: { system?: string | null; code?: string }[] };
 
 /** Parameters that shape results rather than select them; they do not narrow a match. */
-const RESULT_PARAMETERS = new Set(['_format', '_pretty', '_summary', '_elements', '_count', '_sort']);
+const RESULT_PARAMETERS = new Set(['_format', '_pretty', '_count', '_cursor']);
 
-export function parseCriteria(resourceType: string, query: URLSearchParams): Criterion[] {
+/**
+ * Criteria of a search or a conditional interaction. A conditional interaction must have some
+ * (requireSome), or it would apply to every resource of the type.
+ */
+export function parseCriteria(resourceType: string, query: URLSearchParams, requireSome = true): Criterion[] {
   const criteria: Criterion[] = [];
   for (const [name, value] of query) {
     if (RESULT_PARAMETERS.has(name)) continue;
@@ -37,7 +41,7 @@ export function parseCriteria(resourceType: string, query: URLSearchParams): Cri
     }
     criteria.push({ kind: 'token', param: code, values: values.map(parseToken) });
   }
-  if (criteria.length === 0) {
+  if (criteria.length === 0 && requireSome) {
     throw badRequest('Search criteria are required');
   }
   return criteria;
@@ -103,7 +107,7 @@ export function criteriaSql(criteria: Criterion[], params: unknown[]): string {
         `AND t.resource_id = r.id AND t.param = ${bind(c.param)} AND (${alternatives.join(' OR ')}))`
       );
     })
-    .join(' AND ');
+    .join(' AND ') || 'true';
 }
 
 /** A canonical text of the criteria, the same for the same query however its parameters are ordered. */
