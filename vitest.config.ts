@@ -12,7 +12,7 @@ export default defineConfig({
   test: {
     projects: [
       { test: { ...common, name: 'pglite', env: { TEST_DB: 'pglite' } } },
-      { test: { ...common, name: 'postgres', env: { TEST_DB: 'postgres' } } },
+      { test: { ...common, name: 'postgres', env: { TEST_DB: 'postgres' }, exclude: ['**/node_modules/**', 'server/test/**/*.pglite.test.ts'] } },
     ],
   },
 });

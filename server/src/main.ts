@@ -1,10 +1,17 @@
 // Process entry: config -> database -> app -> listen.
-import { loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
 import { startServer } from './server.js';
 
-const config = loadConfig();
-const log = createLogger(config.logLevel);
+let config: Config;
+let log: Logger;
+try {
+  config = loadConfig();
+  log = createLogger(config.logLevel);
+} catch (err) {
+  createLogger('info').fatal(`Meridian could not start: ${(err as Error).message}`);
+  process.exit(1);
+}
 
 try {
   const server = await startServer(config, log);
@@ -21,6 +28,6 @@ try {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 } catch (err) {
-  log.fatal({ err: { message: (err as Error).message } }, 'Meridian could not start');
+  log.fatal(`Meridian could not start: ${(err as Error).message}`);
   process.exit(1);
 }

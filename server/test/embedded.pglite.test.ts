@@ -1,0 +1,127 @@
+// The embedded default: the PGlite data folder, its lock, and the server started as `npm start` does.
+// PGlite only (the Postgres project excludes *.pglite.test.ts).
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/index.js';
+import { lockDataDir } from '../src/db/lock.js';
+import { createLogger } from '../src/logger.js';
+import { Repository } from '../src/repo/index.js';
+import { testConfig } from './harness.js';
+
+const silent = createLogger('silent');
+
+describe('embedded PGlite data folder', () => {
+  it('keeps data across a restart, and refuses a second process on the same folder', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-data-'));
+    try {
+      const config = testConfig({ dataDir, databaseUrl: undefined });
+      const first = await openDatabase(config, silent);
+      const created = await new Repository(first).create({ resourceType: 'Patient', gender: 'female' });
+      expect(() => lockDataDir(dataDir)).not.toThrow(); // same process: its own lock
+      fs.writeFileSync(path.join(dataDir, 'meridian.pid'), String(process.ppid)); // a live other process
+      expect(() => lockDataDir(dataDir)).toThrow(/in use by another Meridian process/);
+      fs.writeFileSync(path.join(dataDir, 'meridian.pid'), String(process.pid));
+      await first.close();
+      expect(fs.existsSync(path.join(dataDir, 'meridian.pid'))).toBe(false);
+
+      const second = await openDatabase(config, silent);
+      const read = await new Repository(second).read('Patient', created.resource.id!);
+      expect((read as { gender?: string }).gender).toBe('female');
+      await second.close();
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes over a lock left by a process that died', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-lock-'));
+    try {
+      fs.writeFileSync(path.join(dataDir, 'meridian.pid'), '999999999');
+      const lock = lockDataDir(dataDir);
+      expect(fs.readFileSync(path.join(dataDir, 'meridian.pid'), 'utf8')).toBe(String(process.pid));
+      lock.release();
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startMeridian(env: Record<string, string>): Started {
+  // Vite sets BASE_URL ("/") for the code it serves; the server must not inherit it.
+  const { BASE_URL: _vite, DATABASE_URL: _db, ...inherited } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    env: { ...inherited, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitFor(started: Started, text: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!started.output().includes(text)) {
+    if (Date.now() > deadline || started.child.exitCode !== null) {
+      const code = await Promise.race([started.exited, new Promise((r) => setTimeout(r, 1000))]);
+      throw new Error(`never saw "${text}" (exit code ${code}) in:\n${started.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('the server process on the embedded default', () => {
+  it('starts, serves, keeps data across a restart, and refuses a second process on its folder', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-proc-'));
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const base = `http://localhost:${port}/fhir`;
+    try {
+      const first = startMeridian({ DATA_DIR: dataDir, PORT: port });
+      await waitFor(first, 'Meridian is serving FHIR R4 at');
+      expect(first.output()).toContain('authorization is not enforced yet');
+      const metadata = await fetch(`${base}/metadata`);
+      expect(metadata.status).toBe(200);
+      const created = await fetch(`${base}/Patient`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/fhir+json' },
+        body: JSON.stringify({ resourceType: 'Patient', gender: 'male' }),
+      });
+      expect(created.status).toBe(201);
+      const { id } = await created.json();
+
+      const second = startMeridian({ DATA_DIR: dataDir, PORT: String(Number(port) + 1) });
+      expect(await second.exited).toBe(1);
+      expect(second.output()).toContain('is in use by another Meridian process');
+
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+
+      const again = startMeridian({ DATA_DIR: dataDir, PORT: port });
+      await waitFor(again, 'Meridian is serving FHIR R4 at');
+      const read = await fetch(`${base}/Patient/${id}`);
+      expect(read.status).toBe(200);
+      expect((await read.json()).gender).toBe('male');
+      again.child.kill('SIGTERM');
+      expect(await again.exited).toBe(0);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits with a clear message on a bad setting', async () => {
+    const started = startMeridian({ PORT: 'eighty' });
+    expect(await started.exited).toBe(1);
+    expect(started.output()).toMatch(/PORT must be a positive integer/);
+  });
+});
