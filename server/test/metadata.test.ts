@@ -1,0 +1,54 @@
+// The CapabilityStatement tells the truth: every type, and only what works.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resourceTypes } from '../src/fhir/definitions.js';
+import { testServer, type TestServer } from './harness.js';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await testServer();
+});
+afterAll(() => t?.close());
+
+describe('/metadata', () => {
+  it('is an R4 CapabilityStatement for every resource type', async () => {
+    const res = await t.http.get('/fhir/metadata');
+    expect(res.status).toBe(200);
+    const cs = res.body;
+    expect(cs.resourceType).toBe('CapabilityStatement');
+    expect(cs.fhirVersion).toBe('4.0.1');
+    expect(cs.kind).toBe('instance');
+    expect(cs.format).toEqual(['application/fhir+json', 'application/json']);
+    expect(cs.patchFormat).toEqual(['application/json-patch+json', 'application/fhir+json']);
+    expect(cs.implementation.url).toBe('http://localhost/fhir');
+    const rest = cs.rest[0];
+    expect(rest.mode).toBe('server');
+    expect(rest.interaction).toEqual([{ code: 'history-system' }]);
+    expect(rest.resource.map((r: any) => r.type)).toEqual(resourceTypes());
+    for (const r of rest.resource) {
+      expect(r.interaction.map((i: any) => i.code).sort()).toEqual(
+        ['create', 'delete', 'history-instance', 'history-type', 'patch', 'read', 'search-type', 'update', 'vread'].sort(),
+      );
+      expect(r).toMatchObject({ versioning: 'versioned-update', readHistory: true, updateCreate: true, conditionalCreate: true, conditionalUpdate: true, conditionalDelete: 'single' });
+      expect(r.searchParam.every((p: any) => p.type === 'token')).toBe(true);
+      expect(r.operation).toEqual([{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }]);
+    }
+  });
+
+  it('declares, for Patient, exactly the search parameters that work', async () => {
+    const res = await t.http.get('/fhir/metadata');
+    const patient = res.body.rest[0].resource.find((r: any) => r.type === 'Patient');
+    const names = patient.searchParam.map((p: any) => p.name);
+    expect(names).toEqual(expect.arrayContaining(['_id', 'identifier', 'gender', 'active', 'language', '_tag']));
+    expect(names).not.toContain('name');
+    expect(names).not.toContain('birthdate');
+    for (const name of names) {
+      const search = await t.http.get(`/fhir/Patient?${name}=x`);
+      expect(search.status, name).toBe(200);
+    }
+  });
+
+  it('is valid against the R4 CapabilityStatement definition', async () => {
+    const res = await t.http.post('/fhir/CapabilityStatement/$validate').set('Content-Type', 'application/fhir+json').send((await t.http.get('/fhir/metadata')).body);
+    expect(res.body.issue).toEqual([expect.objectContaining({ severity: 'information' })]);
+  });
+});
