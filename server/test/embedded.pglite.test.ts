@@ -98,7 +98,7 @@ describe('the server process on the embedded default', () => {
         body: JSON.stringify({ resourceType: 'Patient', gender: 'male' }),
       });
       expect(created.status).toBe(201);
-      const { id } = await created.json();
+      const { id } = (await created.json()) as { id: string };
 
       const second = startMeridian({ DATA_DIR: dataDir, PORT: String(Number(port) + 1) });
       expect(await second.exited).toBe(1);
@@ -111,7 +111,7 @@ describe('the server process on the embedded default', () => {
       await waitFor(again, 'Meridian is serving FHIR R4 at');
       const read = await fetch(`${base}/Patient/${id}`);
       expect(read.status).toBe(200);
-      expect((await read.json()).gender).toBe('male');
+      expect(((await read.json()) as { gender: string }).gender).toBe('male');
       again.child.kill('SIGTERM');
       expect(await again.exited).toBe(0);
     } finally {

@@ -21,7 +21,7 @@ export function capabilityStatement(config: Config, version: string, date: strin
     conditionalDelete: 'single',
     searchParam: [
       { name: '_id', type: 'token' as const, definition: 'http://hl7.org/fhir/SearchParameter/Resource-id' },
-      ...indexedTokenParams(type).map((p) => ({ name: p.code, type: 'token' as const, definition: p.definition.url })),
+      ...indexedTokenParams(type).map((p) => ({ name: p.code, type: 'token' as const, definition: p.definition.url ?? `http://hl7.org/fhir/SearchParameter/Resource-${p.code.slice(1)}` })),
     ],
     operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
   }));

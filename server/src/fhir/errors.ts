@@ -30,6 +30,10 @@ export function toFhirError(err: unknown): FhirError {
   if (e.type === 'entity.too.large') return fhirError(413, 'too-costly', `The request body is larger than the limit of ${(e as { limit?: number }).limit} bytes`);
   if (e.type === 'request.aborted') return fhirError(400, 'incomplete', 'The request was aborted before its body was read');
   if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return fhirError(415, 'not-supported', e.message ?? 'Unsupported encoding');
+  // Postgres data exceptions (class 22): a value the database cannot take is the request's fault.
+  if (typeof (e as { code?: unknown }).code === 'string' && /^22[0-9A-Z]{3}$/.test((e as { code: string }).code)) {
+    return fhirError(400, 'invalid', 'The request holds a value the database cannot store');
+  }
   if (status === 405) return fhirError(405, 'not-supported', e.message ?? 'Method not allowed');
   if (status === 501) return fhirError(501, 'not-supported', e.message ?? 'Not implemented');
   if (status && status >= 400 && status < 500 && e.expose) return fhirError(status, 'invalid', e.message ?? `HTTP ${status}`);

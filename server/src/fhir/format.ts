@@ -67,9 +67,29 @@ export function readJsonBody(): Koa.Middleware {
       } catch (err) {
         throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`);
       }
+      if (nestingDepth(state.body) > MAX_DEPTH) {
+        throw badRequest(`The request body is nested deeper than ${MAX_DEPTH} levels`);
+      }
     }
     return next();
   };
+}
+
+/** Deeper than any real resource; keeps recursive validation far from the stack limit. */
+const MAX_DEPTH = 100;
+
+/** How deeply objects and arrays nest in a parsed JSON value (iterative: any depth is safe). */
+function nestingDepth(root: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length) {
+    const [value, depth] = stack.pop()!;
+    if (!value || typeof value !== 'object') continue;
+    if (depth + 1 > max) max = depth + 1;
+    if (max > MAX_DEPTH) return max;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return max;
 }
 
 /** The request body's media type, without parameters. */

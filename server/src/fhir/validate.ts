@@ -3,6 +3,8 @@
 // the required bindings of the base specification.
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { checkRequiredBindings } from './bindings.js';
+import { jsonRuleIssues } from './json-rules.js';
+import { narrativeIssues } from './narrative.js';
 import { core, isResourceType } from './definitions.js';
 import { FhirError, badRequest, issue, outcome } from './outcome.js';
 
@@ -57,7 +59,19 @@ export function validationIssues(resource: Resource): OperationOutcomeIssue[] {
     }
   }
   issues.push(...checkRequiredBindings(resource));
+  issues.push(...jsonRuleIssues(resource, resource.resourceType));
+  forEachNarrative(resource, resource.resourceType, (div, path) => issues.push(...narrativeIssues(div, path)));
   return issues;
+}
+
+/** Calls fn with the narrative div of the resource and of each contained resource. */
+function forEachNarrative(resource: Resource, path: string, fn: (div: unknown, path: string) => void): void {
+  const text = (resource as { text?: { div?: unknown } }).text;
+  if (text && typeof text === 'object' && 'div' in text) fn(text.div, `${path}.text.div`);
+  const contained = (resource as { contained?: unknown }).contained;
+  if (Array.isArray(contained)) {
+    contained.forEach((r, i) => r && typeof r === 'object' && forEachNarrative(r as Resource, `${path}.contained[${i}]`, fn));
+  }
 }
 
 /** Throws 400 with every error found. */

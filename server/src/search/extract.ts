@@ -1,7 +1,8 @@
 // Index values extracted from a resource on write, in the same transaction as the resource row.
 import type { Resource } from '@medplum/fhirtypes';
 import { core } from '../fhir/definitions.js';
-import { indexedTokenParams } from './registry.js';
+import { walkPath } from './compile.js';
+import { indexedTokenParams, type RegisteredParam } from './registry.js';
 
 export interface TokenRows {
   param: string[];
@@ -23,15 +24,8 @@ export function extractTokens(resource: Resource): TokenRows {
     rows.system.push(system ?? null);
     rows.code.push(value);
   };
-  const input = [{ type: resource.resourceType, value: resource }];
   for (const param of indexedTokenParams(resource.resourceType)) {
-    let values;
-    try {
-      values = core.evalFhirPathTyped(param.expression!, input);
-    } catch {
-      continue; // a definition's expression that cannot apply to this resource indexes nothing
-    }
-    for (const { type, value } of values) {
+    for (const { type, value } of typedValues(resource, param)) {
       if (value === undefined || value === null) continue;
       switch (type) {
         case 'Coding':
@@ -50,4 +44,16 @@ export function extractTokens(resource: Resource): TokenRows {
     }
   }
   return rows;
+}
+
+/** The values a parameter's expression selects, with their FHIR types. */
+export function typedValues(resource: Resource, param: RegisteredParam): { type: string; value: any }[] {
+  if (param.paths) {
+    return param.paths.flatMap((plan) => walkPath(resource, plan.keys).map((value) => ({ type: plan.type, value })));
+  }
+  try {
+    return core.evalFhirPathTyped(param.expression!, [{ type: resource.resourceType, value: resource }]);
+  } catch {
+    return []; // a definition's expression that cannot apply to this resource indexes nothing
+  }
 }

@@ -2,6 +2,7 @@
 // FHIRPath expression parsed once.
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { core, loadDefinitions } from '../fhir/definitions.js';
+import { compilePaths, type PathPlan } from './compile.js';
 
 export interface RegisteredParam {
   code: string;
@@ -9,7 +10,12 @@ export interface RegisteredParam {
   definition: SearchParameter;
   /** Parsed FHIRPath; undefined for parameters without an expression (_text, _content, ...). */
   expression?: ReturnType<typeof core.parseFhirPath>;
+  /** The expression as plain property walks, when it is that simple (see compile.ts). */
+  paths?: PathPlan[];
 }
+
+/** The search parameters R4 defines on Resource, for every type. */
+const R4_RESOURCE_PARAMS = new Set(['_id', '_lastUpdated', '_profile', '_security', '_source', '_tag']);
 
 const byType = new Map<string, Map<string, RegisteredParam>>();
 
@@ -19,11 +25,15 @@ export function searchParams(resourceType: string): Map<string, RegisteredParam>
     loadDefinitions();
     params = new Map();
     for (const [code, definition] of Object.entries(core.getSearchParameters(resourceType) ?? {})) {
+      // @medplum/core adds per-type copies of the Resource parameters (without url) and some of its
+      // own (_project, _compartment); only R4's count here.
+      if (!definition.url?.startsWith('http://hl7.org/fhir/SearchParameter/') && !R4_RESOURCE_PARAMS.has(code)) continue;
       params.set(code, {
         code,
         type: definition.type,
         definition,
         expression: definition.expression ? core.parseFhirPath(definition.expression) : undefined,
+        paths: definition.expression ? compilePaths(resourceType, definition.expression) : undefined,
       });
     }
     byType.set(resourceType, params);

@@ -4,7 +4,11 @@ import { respondWithWrite } from '../http.js';
 import { criteriaFrom, resourceFromBody, validResource } from './write-input.js';
 
 export async function create(ctx: FhirContext): Promise<void> {
-  const { id: _ignored, ...resource } = resourceFromBody(ctx); // the server assigns the id
+  const body = resourceFromBody(ctx);
+  // The server assigns the id and ignores the client's (FHIR R4 create); an id that is not even a
+  // string is left for validation to report.
+  const { id, ...rest } = body;
+  const resource = typeof id === 'string' ? (rest as typeof body) : body;
   validResource(resource);
   const ifNoneExist = ctx.get('If-None-Exist');
   const result = await ctx.state.app.repo.create(resource, ifNoneExist ? criteriaFrom(ifNoneExist) : undefined);

