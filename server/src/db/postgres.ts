@@ -19,8 +19,10 @@ export function openPostgres(options: PostgresOptions): Db {
   pool.on('error', () => undefined);
 
   const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
-    query: async <T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> => {
-      const result = await client.query(sql, params as unknown[]);
+    query: async <T>(sql: string, params?: unknown[], name?: string): Promise<QueryResult<T>> => {
+      const result = name
+        ? await client.query({ name, text: sql, values: params as unknown[] })
+        : await client.query(sql, params as unknown[]);
       return { rows: result.rows as T[] };
     },
     exec: async (sql: string) => {

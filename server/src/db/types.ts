@@ -4,8 +4,11 @@ export interface QueryResult<T> {
 
 /** Something SQL can be sent to: the database itself, or one open transaction. */
 export interface Queryable {
-  /** One statement with bound parameters ($1, $2, ...). */
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  /**
+   * One statement with bound parameters ($1, $2, ...). A name makes it a prepared statement on
+   * Postgres, parsed and planned once per connection (hot statements only; PGlite ignores it).
+   */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], name?: string): Promise<QueryResult<T>>;
   /** Several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }

@@ -61,6 +61,7 @@ export class Repository {
     const { rows } = await this.db.query<CurrentRow>(
       'SELECT version_id, deleted, content FROM resources WHERE resource_type = $1 AND id = $2',
       [resourceType, id],
+      'meridian_read',
     );
     return currentOrThrow(resourceType, id, rows[0]);
   }
@@ -249,6 +250,7 @@ async function lockCurrent(tx: Queryable, resourceType: string, id: string): Pro
   const { rows } = await tx.query<CurrentRow>(
     'SELECT version_id, deleted, content FROM resources WHERE resource_type = $1 AND id = $2 FOR UPDATE',
     [resourceType, id],
+    'meridian_lock_current',
   );
   return rows[0];
 }

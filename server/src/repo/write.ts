@@ -68,7 +68,7 @@ export async function writeVersion(tx: Queryable, v: VersionToWrite): Promise<Re
     tokens.param,
     tokens.system,
     tokens.code,
-  ]);
+  ], 'meridian_write_version');
   if (rows[0]?.written !== 1) throw new ConcurrentWriteError();
   return stored as Resource | undefined;
 }
