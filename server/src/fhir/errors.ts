@@ -14,7 +14,10 @@ export function errorResponses(): Koa.Middleware {
     } catch (err) {
       const fhir = toFhirError(err);
       if (fhir.status >= 500) {
-        (ctx as FhirContext).state.app?.log.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
+        // Error messages can quote request values (PHI); log what failed and where, not the message.
+        const e = err as { name?: string; code?: string; stack?: string };
+        const where = e.stack?.split('\n').slice(1, 8).map((l) => l.trim());
+        (ctx as FhirContext).state.app?.log.error({ error: e.name, code: e.code, where, method: ctx.method, path: ctx.path }, 'request failed');
       }
       ctx.status = fhir.status;
       for (const [name, value] of Object.entries(fhir.headers)) ctx.set(name, value);
