@@ -65,6 +65,9 @@ describe('formats', () => {
     const viaFormat = await t.http.get('/fhir/metadata?_format=json').set('Accept', 'application/fhir+xml');
     expect(viaFormat.status).toBe(200);
     expect(viaFormat.headers['content-type']).toBe('application/fhir+json; charset=utf-8');
+    const unencodedPlus = await t.http.get('/fhir/metadata?_format=application/fhir+json');
+    expect(unencodedPlus.status).toBe(200);
+    expect(unencodedPlus.headers['content-type']).toBe('application/fhir+json; charset=utf-8');
     const viaFormatJson = await t.http.get('/fhir/metadata?_format=application/json');
     expect(viaFormatJson.headers['content-type']).toBe('application/json; charset=utf-8');
   });

@@ -32,7 +32,8 @@ export function negotiateFormat(): Koa.Middleware {
     const state = (ctx as FhirContext).state;
     const format = ctx.query._format;
     if (typeof format === 'string' && format !== '') {
-      const type = JSON_FORMATS[format.split(';')[0].trim().toLowerCase()];
+      // "application/fhir+json" sent unencoded arrives with its "+" decoded to a space
+      const type = JSON_FORMATS[format.split(';')[0].trim().toLowerCase().replace(/ /g, '+')];
       if (!type) throw notSupported(406, `_format "${format}" is not supported; this server speaks ${FHIR_JSON} and application/json`);
       state.responseType = type;
     } else if (ctx.get('Accept')) {
