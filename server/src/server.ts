@@ -20,7 +20,7 @@ export interface RunningServer {
 /** Wires the dependencies around an open database. */
 export function createAppContext(config: Config, db: Db, log: Logger): AppContext {
   loadDefinitions();
-  return { config, db, log, repo: new Repository(db) };
+  return { config, db, log, repo: new Repository(db, config.baseUrl) };
 }
 
 export async function startServer(config: Config, log: Logger, db?: Db): Promise<RunningServer> {

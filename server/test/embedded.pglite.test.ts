@@ -19,7 +19,7 @@ describe('embedded PGlite data folder', () => {
     try {
       const config = testConfig({ dataDir, databaseUrl: undefined });
       const first = await openDatabase(config, silent);
-      const created = await new Repository(first).create({ resourceType: 'Patient', gender: 'female' });
+      const created = await new Repository(first, config.baseUrl).create({ resourceType: 'Patient', gender: 'female' });
       expect(() => lockDataDir(dataDir)).not.toThrow(); // same process: its own lock
       fs.writeFileSync(path.join(dataDir, 'meridian.pid'), String(process.ppid)); // a live other process
       expect(() => lockDataDir(dataDir)).toThrow(/in use by another Meridian process/);
@@ -28,7 +28,7 @@ describe('embedded PGlite data folder', () => {
       expect(fs.existsSync(path.join(dataDir, 'meridian.pid'))).toBe(false);
 
       const second = await openDatabase(config, silent);
-      const read = await new Repository(second).read('Patient', created.resource.id!);
+      const read = await new Repository(second, config.baseUrl).read('Patient', created.resource.id!);
       expect((read as { gender?: string }).gender).toBe('female');
       await second.close();
     } finally {

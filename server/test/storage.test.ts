@@ -52,7 +52,7 @@ describe('a write is one transaction', () => {
   it('leaves no row behind when a later statement of the interaction fails', async () => {
     const t = await testDb();
     try {
-      const repo = new Repository(t.db);
+      const repo = new Repository(t.db, 'http://localhost/fhir');
       // A second writer holding the next version makes the first one's statement write nothing,
       // and the interaction retries; a failing apply callback must leave no trace at all.
       const created = await repo.create({ resourceType: 'Patient' });

@@ -49,4 +49,64 @@ export const migrations: Migration[] = [
       CREATE INDEX search_token_resource ON search_token (resource_type, resource_id);
     `,
   },
+  {
+    version: 2,
+    name: 'index rows for string, uri, reference, date, number and quantity parameters',
+    sql: `
+      -- Strings and uris; value is lower-cased without accents (starts-with and :contains),
+      -- raw is as written (:exact, uri). C collation lets a btree serve LIKE 'prefix%'.
+      CREATE TABLE search_string (
+        resource_type text NOT NULL,
+        resource_id text NOT NULL,
+        param text NOT NULL,
+        value text COLLATE "C" NOT NULL,
+        raw text COLLATE "C" NOT NULL
+      );
+      CREATE INDEX search_string_value ON search_string (resource_type, param, value);
+      CREATE INDEX search_string_raw ON search_string (resource_type, param, raw);
+      CREATE INDEX search_string_resource ON search_string (resource_type, resource_id, param);
+
+      -- References: a local target (type, id), or the url of anything else.
+      CREATE TABLE search_reference (
+        resource_type text NOT NULL,
+        resource_id text NOT NULL,
+        param text NOT NULL,
+        target_type text,
+        target_id text,
+        url text
+      );
+      CREATE INDEX search_reference_target ON search_reference (resource_type, param, target_id, target_type);
+      CREATE INDEX search_reference_reverse ON search_reference (target_type, target_id, resource_type, param);
+      CREATE INDEX search_reference_url ON search_reference (resource_type, param, url) WHERE url IS NOT NULL;
+      CREATE INDEX search_reference_resource ON search_reference (resource_type, resource_id, param);
+
+      -- Dates as the half-open range [low, high) their precision covers; open Period ends are infinite.
+      CREATE TABLE search_date (
+        resource_type text NOT NULL,
+        resource_id text NOT NULL,
+        param text NOT NULL,
+        low timestamptz NOT NULL,
+        high timestamptz NOT NULL
+      );
+      CREATE INDEX search_date_low ON search_date (resource_type, param, low);
+      CREATE INDEX search_date_high ON search_date (resource_type, param, high);
+      CREATE INDEX search_date_resource ON search_date (resource_type, resource_id, param);
+
+      -- Numbers and quantities (system and code: the unit, or the currency of Money).
+      CREATE TABLE search_number (
+        resource_type text NOT NULL,
+        resource_id text NOT NULL,
+        param text NOT NULL,
+        system text,
+        code text,
+        value numeric NOT NULL
+      );
+      CREATE INDEX search_number_value ON search_number (resource_type, param, value);
+      CREATE INDEX search_number_resource ON search_number (resource_type, resource_id, param);
+
+      DROP INDEX search_token_resource;
+      CREATE INDEX search_token_resource ON search_token (resource_type, resource_id, param);
+      CREATE INDEX resources_last_updated ON resources (resource_type, last_updated);
+    `,
+  },
 ];

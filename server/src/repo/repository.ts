@@ -55,7 +55,11 @@ const RETRYABLE_PG_CODES = new Set(['40001', '40P01', '23505']);
 const MAX_ATTEMPTS = 20;
 
 export class Repository {
-  constructor(private readonly db: Db) {}
+  /** baseUrl: this server's FHIR base, so that absolute references to it index as local ones. */
+  constructor(
+    private readonly db: Db,
+    private readonly baseUrl: string,
+  ) {}
 
   async read(resourceType: string, id: string): Promise<Resource> {
     const { rows } = await this.db.query<CurrentRow>(
@@ -83,7 +87,7 @@ export class Repository {
   /** Create with a server-assigned id; with ifNoneExist, only when no resource matches it. */
   async create(resource: Resource, ifNoneExist?: URLSearchParams): Promise<ConditionalCreateResult> {
     if (!ifNoneExist) {
-      const stored = await writeVersion(this.db, { resourceType: resource.resourceType, id: randomUUID(), versionId: 1, method: 'POST', resource });
+      const stored = await writeVersion(this.db, this.baseUrl, { resourceType: resource.resourceType, id: randomUUID(), versionId: 1, method: 'POST', resource });
       return { resource: stored!, created: true, matched: false };
     }
     const criteria = parseCriteria(resource.resourceType, ifNoneExist);
@@ -95,14 +99,14 @@ export class Repository {
       if (matches.length === 1) {
         return { resource: await readCurrent(tx, resource.resourceType, matches[0]), created: false, matched: true };
       }
-      const stored = await writeVersion(tx, { resourceType: resource.resourceType, id: randomUUID(), versionId: 1, method: 'POST', resource });
+      const stored = await writeVersion(tx, this.baseUrl, { resourceType: resource.resourceType, id: randomUUID(), versionId: 1, method: 'POST', resource });
       return { resource: stored!, created: true, matched: false };
     });
   }
 
   /** Update (or create, when the id is new) the resource with the given id. */
   update(resourceType: string, id: string, resource: Resource, ifMatch?: number): Promise<WriteResult> {
-    return this.transaction((tx) => updateIn(tx, resourceType, id, () => resource, 'PUT', ifMatch));
+    return this.transaction((tx) => updateIn(tx, this.baseUrl, resourceType, id, () => resource, 'PUT', ifMatch));
   }
 
   /** PUT /Type?criteria: create on no match, update the one match, 412 on several. */
@@ -117,13 +121,13 @@ export class Repository {
         throw badRequest(`The resource's id "${resource.id}" is not the id of the matching resource`, `${resourceType}.id`);
       }
       const id = matches[0] ?? resource.id ?? randomUUID();
-      return updateIn(tx, resourceType, id, () => resource, 'PUT', ifMatch);
+      return updateIn(tx, this.baseUrl, resourceType, id, () => resource, 'PUT', ifMatch);
     });
   }
 
   /** Applies a patch to the current version; apply returns the new, validated resource. */
   patch(resourceType: string, id: string, apply: (current: Resource) => Resource, ifMatch?: number): Promise<WriteResult> {
-    return this.transaction((tx) => updateIn(tx, resourceType, id, requireCurrent(resourceType, id, apply), 'PATCH', ifMatch));
+    return this.transaction((tx) => updateIn(tx, this.baseUrl, resourceType, id, requireCurrent(resourceType, id, apply), 'PATCH', ifMatch));
   }
 
   /** PATCH /Type?criteria: patch the one match, 404 on none, 412 on several. */
@@ -133,12 +137,12 @@ export class Repository {
       const matches = await lockAndMatch(tx, resourceType, criteria);
       if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${resourceType} resources`);
       if (matches.length === 0) throw notFound(`No ${resourceType} matches the criteria`);
-      return updateIn(tx, resourceType, matches[0], requireCurrent(resourceType, matches[0], apply), 'PATCH', ifMatch);
+      return updateIn(tx, this.baseUrl, resourceType, matches[0], requireCurrent(resourceType, matches[0], apply), 'PATCH', ifMatch);
     });
   }
 
   delete(resourceType: string, id: string, ifMatch?: number): Promise<DeleteResult> {
-    return this.transaction((tx) => deleteIn(tx, resourceType, id, ifMatch));
+    return this.transaction((tx) => deleteIn(tx, this.baseUrl, resourceType, id, ifMatch));
   }
 
   /** DELETE /Type?criteria: deletes the one match; 412 on several. Returns how many were deleted. */
@@ -148,7 +152,7 @@ export class Repository {
       const matches = await lockAndMatch(tx, resourceType, criteria);
       if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${resourceType} resources`);
       if (matches.length === 0) return 0;
-      await deleteIn(tx, resourceType, matches[0]);
+      await deleteIn(tx, this.baseUrl, resourceType, matches[0]);
       return 1;
     });
   }
@@ -285,6 +289,7 @@ function requireCurrent(resourceType: string, id: string, apply: (current: Resou
 
 async function updateIn(
   tx: Queryable,
+  baseUrl: string,
   resourceType: string,
   id: string,
   next: (current: CurrentRow | undefined) => Resource,
@@ -294,16 +299,16 @@ async function updateIn(
   const current = await lockCurrent(tx, resourceType, id);
   checkIfMatch(resourceType, id, current, ifMatch);
   const resource = next(current);
-  const stored = await writeVersion(tx, { resourceType, id, versionId: (current?.version_id ?? 0) + 1, method, resource });
+  const stored = await writeVersion(tx, baseUrl, { resourceType, id, versionId: (current?.version_id ?? 0) + 1, method, resource });
   return { resource: stored!, created: !current || current.deleted };
 }
 
-async function deleteIn(tx: Queryable, resourceType: string, id: string, ifMatch?: number): Promise<DeleteResult> {
+async function deleteIn(tx: Queryable, baseUrl: string, resourceType: string, id: string, ifMatch?: number): Promise<DeleteResult> {
   const current = await lockCurrent(tx, resourceType, id);
   if (!current && ifMatch === undefined) throw notFound(`${resourceType}/${id} is not known`);
   checkIfMatch(resourceType, id, current, ifMatch);
   if (current!.deleted) return {};
   const versionId = current!.version_id + 1;
-  await writeVersion(tx, { resourceType, id, versionId, method: 'DELETE' });
+  await writeVersion(tx, baseUrl, { resourceType, id, versionId, method: 'DELETE' });
   return { versionId };
 }

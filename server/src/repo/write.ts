@@ -2,7 +2,7 @@
 // Data-modifying CTEs share one snapshot, so the DELETE of old index rows never sees the new ones.
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.js';
-import { extractTokens } from '../search/index.js';
+import { emptyIndexRows, extractIndex, type IndexRows } from '../search/index.js';
 
 export type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -13,7 +13,31 @@ export class ConcurrentWriteError extends Error {
   }
 }
 
-const WRITE_SQL = `
+/** The index tables, their value columns and SQL types, in the order of IndexRows' arrays. */
+const INDEX_TABLES: { table: string; kind: keyof IndexRows; columns: [string, string][] }[] = [
+  { table: 'search_token', kind: 'token', columns: [['param', 'text'], ['system', 'text'], ['code', 'text']] },
+  { table: 'search_string', kind: 'string', columns: [['param', 'text'], ['value', 'text'], ['raw', 'text']] },
+  { table: 'search_reference', kind: 'reference', columns: [['param', 'text'], ['target_type', 'text'], ['target_id', 'text'], ['url', 'text']] },
+  { table: 'search_date', kind: 'date', columns: [['param', 'text'], ['low', 'timestamptz'], ['high', 'timestamptz']] },
+  { table: 'search_number', kind: 'number', columns: [['param', 'text'], ['system', 'text'], ['code', 'text'], ['value', 'numeric']] },
+];
+
+function buildWriteSql(): string {
+  let next = 8; // $1..$7 are the resource's own
+  const indexCtes = INDEX_TABLES.map(({ table, columns }, i) => {
+    const arrays = columns.map(([, type]) => `$${next++}::${type}[]`);
+    const names = columns.map(([name]) => name);
+    return `old_${i} AS (
+  DELETE FROM ${table}
+  WHERE resource_type = $1::text AND resource_id = $2::text AND $3::integer > 1 AND EXISTS (SELECT 1 FROM cur)
+), new_${i} AS (
+  INSERT INTO ${table} (resource_type, resource_id, ${names.join(', ')})
+  SELECT $1::text, $2::text, ${names.map((n) => `v.${n}`).join(', ')}
+  FROM unnest(${arrays.join(', ')}) AS v(${names.join(', ')})
+  WHERE EXISTS (SELECT 1 FROM cur)
+)`;
+  });
+  return `
 WITH cur AS (
   INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, content)
   VALUES ($1::text, $2::text, $3::integer, $4::timestamptz, $5::boolean, $6::jsonb)
@@ -25,16 +49,22 @@ WITH cur AS (
 ), hist AS (
   INSERT INTO resource_history (resource_type, id, version_id, last_updated, method, content)
   SELECT $1::text, $2::text, $3::integer, $4::timestamptz, $7::text, $6::jsonb FROM cur
-), old_tokens AS (
-  DELETE FROM search_token
-  WHERE resource_type = $1::text AND resource_id = $2::text AND $3::integer > 1 AND EXISTS (SELECT 1 FROM cur)
-), new_tokens AS (
-  INSERT INTO search_token (resource_type, resource_id, param, system, code)
-  SELECT $1::text, $2::text, t.param, t.system, t.code
-  FROM unnest($8::text[], $9::text[], $10::text[]) AS t(param, system, code)
-  WHERE EXISTS (SELECT 1 FROM cur)
-)
+), ${indexCtes.join(', ')}
 SELECT count(*)::integer AS written FROM cur`;
+}
+
+const WRITE_SQL = buildWriteSql();
+
+/** The bound values of the index arrays, in the order of INDEX_TABLES. */
+function indexParams(rows: IndexRows): unknown[][] {
+  return [
+    [rows.token.param, rows.token.system, rows.token.code],
+    [rows.string.param, rows.string.value, rows.string.raw],
+    [rows.reference.param, rows.reference.targetType, rows.reference.targetId, rows.reference.url],
+    [rows.date.param, rows.date.low, rows.date.high],
+    [rows.number.param, rows.number.system, rows.number.code, rows.number.value],
+  ];
+}
 
 export interface VersionToWrite {
   resourceType: string;
@@ -49,26 +79,19 @@ export interface VersionToWrite {
  * Writes one version and returns the stored resource with meta.versionId and meta.lastUpdated set.
  * Throws ConcurrentWriteError when the current version is no longer versionId - 1.
  */
-export async function writeVersion(tx: Queryable, v: VersionToWrite): Promise<Resource | undefined> {
+export async function writeVersion(tx: Queryable, baseUrl: string, v: VersionToWrite): Promise<Resource | undefined> {
   const lastUpdated = new Date().toISOString();
   let stored: Resource | undefined;
   if (v.resource) {
     const { resourceType, id: _id, meta, ...rest } = v.resource;
     stored = { resourceType, id: v.id, meta: { ...meta, versionId: String(v.versionId), lastUpdated }, ...rest } as Resource;
   }
-  const tokens = stored ? extractTokens(stored) : { param: [], system: [], code: [] };
-  const { rows } = await tx.query<{ written: number }>(WRITE_SQL, [
-    v.resourceType,
-    v.id,
-    v.versionId,
-    lastUpdated,
-    !stored,
-    stored ? JSON.stringify(stored) : null,
-    v.method,
-    tokens.param,
-    tokens.system,
-    tokens.code,
-  ], 'meridian_write_version');
+  const index = stored ? extractIndex(stored, baseUrl) : emptyIndexRows();
+  const { rows } = await tx.query<{ written: number }>(
+    WRITE_SQL,
+    [v.resourceType, v.id, v.versionId, lastUpdated, !stored, stored ? JSON.stringify(stored) : null, v.method, ...indexParams(index).flat()],
+    'meridian_write_version',
+  );
   if (rows[0]?.written !== 1) throw new ConcurrentWriteError();
-  return stored as Resource | undefined;
+  return stored;
 }

@@ -9,6 +9,8 @@ export interface PathPlan {
   keys: string[];
   /** FHIR type of the values the path reaches. */
   type: string;
+  /** For "path.where(resolve() is T)": only references to resources of type T. */
+  referenceTo?: string;
 }
 
 const PART = /^\(?\s*([A-Z][A-Za-z]*)((?:\.[a-z][A-Za-z0-9]*)+)(?:\s+as\s+([A-Za-z]+)|\.ofType\(([A-Za-z]+)\))?\s*\)?$/;
@@ -17,7 +19,8 @@ const PART = /^\(?\s*([A-Z][A-Za-z]*)((?:\.[a-z][A-Za-z0-9]*)+)(?:\s+as\s+([A-Za
 export function compilePaths(resourceType: string, expression: string): PathPlan[] | undefined {
   const plans: PathPlan[] = [];
   for (const part of expression.split('|').map((p) => p.trim())) {
-    const match = PART.exec(part);
+    const resolveIs = /^(.*)\.where\(resolve\(\) is ([A-Z][A-Za-z]+)\)$/.exec(part);
+    const match = PART.exec(resolveIs ? resolveIs[1] : part);
     if (!match) return undefined;
     const [, root, dotted, asKeyword, ofType] = match;
     const asType = asKeyword ?? ofType;
@@ -40,7 +43,8 @@ export function compilePaths(resourceType: string, expression: string): PathPlan
       }
     }
     if (asType && typeName !== asType) return undefined;
-    plans.push({ keys, type: typeName });
+    if (resolveIs && typeName !== 'Reference') return undefined;
+    plans.push({ keys, type: typeName, ...(resolveIs ? { referenceTo: resolveIs[2] } : {}) });
   }
   return plans;
 }

@@ -1,59 +1,193 @@
-// Index values extracted from a resource on write, in the same transaction as the resource row.
+// Index rows extracted from a resource on write, written in the same statement as the resource.
+// One kind of row per parameter type (see README.md); every R4 search parameter of the resource's
+// type with an expression is evaluated.
 import type { Resource } from '@medplum/fhirtypes';
 import { core } from '../fhir/definitions.js';
 import { walkPath } from './compile.js';
-import { indexedTokenParams, type RegisteredParam } from './registry.js';
+import { normalizeText } from './normalize.js';
+import { parseDateRange } from './ranges.js';
+import { indexedParams, type RegisteredParam } from './registry.js';
 
-export interface TokenRows {
-  param: string[];
-  system: (string | null)[];
-  code: string[];
+export interface IndexRows {
+  token: { param: string[]; system: (string | null)[]; code: string[] };
+  string: { param: string[]; value: string[]; raw: string[] };
+  reference: { param: string[]; targetType: (string | null)[]; targetId: (string | null)[]; url: (string | null)[] };
+  date: { param: string[]; low: string[]; high: string[] };
+  number: { param: string[]; system: (string | null)[]; code: (string | null)[]; value: string[] };
 }
 
-/** Token rows (param, system, code) for every token search parameter of the resource's type. */
-export function extractTokens(resource: Resource): TokenRows {
-  const rows: TokenRows = { param: [], system: [], code: [] };
-  const seen = new Set<string>();
-  const add = (param: string, system: string | undefined, code: unknown) => {
-    if (code === undefined || code === null || code === '') return;
-    const value = String(code);
-    const key = `${param}\u0000${system ?? ''}\u0000${value}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    rows.param.push(param);
-    rows.system.push(system ?? null);
-    rows.code.push(value);
+export function emptyIndexRows(): IndexRows {
+  return {
+    token: { param: [], system: [], code: [] },
+    string: { param: [], value: [], raw: [] },
+    reference: { param: [], targetType: [], targetId: [], url: [] },
+    date: { param: [], low: [], high: [] },
+    number: { param: [], system: [], code: [], value: [] },
   };
-  for (const param of indexedTokenParams(resource.resourceType)) {
+}
+
+const REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]+)?$/;
+
+/**
+ * Index rows for every search parameter of the resource's type. References to this server's own
+ * absolute URLs (baseUrl) are indexed as the local Type/id they name.
+ */
+export function extractIndex(resource: Resource, baseUrl: string): IndexRows {
+  const rows = emptyIndexRows();
+  const seen = new Set<string>();
+  const once = (...key: unknown[]) => {
+    const k = key.join('\u0000');
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  };
+  const token = (param: string, system: string | undefined | null, code: unknown) => {
+    if (code === undefined || code === null || code === '' || typeof code === 'object') return;
+    if (!once('t', param, system, code)) return;
+    rows.token.param.push(param);
+    rows.token.system.push(system ?? null);
+    rows.token.code.push(String(code));
+  };
+  const string = (param: string, raw: unknown) => {
+    if (typeof raw !== 'string' || raw === '' || !once('s', param, raw)) return;
+    rows.string.param.push(param);
+    rows.string.value.push(normalizeText(raw));
+    rows.string.raw.push(raw);
+  };
+  const date = (param: string, low: string, high: string) => {
+    if (!once('d', param, low, high)) return;
+    rows.date.param.push(param);
+    rows.date.low.push(low);
+    rows.date.high.push(high);
+  };
+  const number = (param: string, value: unknown, system?: string | null, code?: string | null) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || !once('n', param, value, system, code)) return;
+    rows.number.param.push(param);
+    rows.number.value.push(String(value));
+    rows.number.system.push(system ?? null);
+    rows.number.code.push(code ?? null);
+  };
+  const reference = (param: string, ref: unknown) => {
+    if (typeof ref !== 'string' || ref === '' || ref.startsWith('#')) return;
+    const local = ref.startsWith(`${baseUrl}/`) ? ref.slice(baseUrl.length + 1) : ref;
+    const match = REFERENCE.exec(local);
+    const [targetType, targetId, url] = match ? [match[1], match[2], null] : [null, null, ref.split('|')[0]];
+    if (!once('r', param, targetType, targetId, url)) return;
+    rows.reference.param.push(param);
+    rows.reference.targetType.push(targetType);
+    rows.reference.targetId.push(targetId);
+    rows.reference.url.push(url);
+  };
+
+  for (const param of indexedParams(resource.resourceType)) {
+    const code = param.code;
     for (const { type, value } of typedValues(resource, param)) {
       if (value === undefined || value === null) continue;
-      switch (type) {
-        case 'Coding':
-          add(param.code, value.system, value.code);
+      switch (param.type) {
+        case 'token':
+          if (type === 'Coding') {
+            token(code, value.system, value.code);
+            string(`${code}:text`, value.display);
+          } else if (type === 'CodeableConcept') {
+            for (const coding of value.coding ?? []) {
+              token(code, coding.system, coding.code);
+              string(`${code}:text`, coding.display);
+            }
+            string(`${code}:text`, value.text);
+          } else if (type === 'Identifier') {
+            token(code, value.system, value.value);
+            string(`${code}:text`, value.type?.text);
+            for (const t of value.type?.coding ?? []) token(`${code}:of-type`, t.system, t.code && value.value ? `${t.code}|${value.value}` : undefined);
+          } else if (type === 'ContactPoint') {
+            token(code, value.system, value.value);
+          } else {
+            token(code, undefined, value);
+          }
           break;
-        case 'CodeableConcept':
-          for (const coding of value.coding ?? []) add(param.code, coding.system, coding.code);
+        case 'string':
+          if (type === 'HumanName') {
+            for (const part of [value.text, value.family, ...(value.given ?? []), ...(value.prefix ?? []), ...(value.suffix ?? [])]) string(code, part);
+          } else if (type === 'Address') {
+            for (const part of [value.text, ...(value.line ?? []), value.city, value.district, value.state, value.postalCode, value.country]) string(code, part);
+          } else {
+            string(code, value);
+          }
           break;
-        case 'Identifier':
-        case 'ContactPoint':
-          add(param.code, value.system, value.value);
+        case 'uri':
+          string(code, value);
           break;
-        default:
-          if (typeof value !== 'object') add(param.code, undefined, value);
+        case 'reference':
+          if (type === 'Reference') {
+            reference(code, value.reference);
+            token(`${code}:identifier`, value.identifier?.system, value.identifier?.value);
+          } else if (typeof value === 'string') {
+            reference(code, value);
+          }
+          break;
+        case 'date': {
+          const range = dateValueRange(type, value);
+          if (range) date(code, range[0], range[1]);
+          break;
+        }
+        case 'number':
+          number(code, value);
+          break;
+        case 'quantity':
+          if (type === 'Money') number(code, value.value, 'urn:iso:std:iso:4217', value.currency);
+          else if (typeof value === 'object') number(code, value.value, value.system, value.code ?? value.unit);
+          else number(code, value);
+          break;
       }
     }
   }
   return rows;
 }
 
+/** [low, high) of a date-like value as ISO text; unbounded ends of a Period are ±infinity. */
+function dateValueRange(type: string, value: any): [string, string] | undefined {
+  if (typeof value === 'string') {
+    const range = parseDateRange(value);
+    return range && [range.start.toISOString(), range.end.toISOString()];
+  }
+  if (type === 'Period') {
+    const start = typeof value.start === 'string' ? parseDateRange(value.start) : undefined;
+    const end = typeof value.end === 'string' ? parseDateRange(value.end) : undefined;
+    if (!start && !end) return undefined;
+    return [start ? start.start.toISOString() : '-infinity', end ? end.end.toISOString() : 'infinity'];
+  }
+  if (type === 'Timing') {
+    const events = ((value.event ?? []) as string[]).map((e) => parseDateRange(e)).filter((r) => r !== undefined);
+    const bounds = value.repeat?.boundsPeriod;
+    if (bounds) return dateValueRange('Period', bounds);
+    if (!events.length) return undefined;
+    const low = new Date(Math.min(...events.map((e) => e.start.getTime())));
+    const high = new Date(Math.max(...events.map((e) => e.end.getTime())));
+    return [low.toISOString(), high.toISOString()];
+  }
+  return undefined;
+}
+
 /** The values a parameter's expression selects, with their FHIR types. */
 export function typedValues(resource: Resource, param: RegisteredParam): { type: string; value: any }[] {
   if (param.paths) {
-    return param.paths.flatMap((plan) => walkPath(resource, plan.keys).map((value) => ({ type: plan.type, value })));
+    return param.paths.flatMap((plan) =>
+      walkPath(resource, plan.keys)
+        .filter((value) => !plan.referenceTo || referencesType(value, plan.referenceTo))
+        .map((value) => ({ type: plan.type, value })),
+    );
   }
   try {
     return core.evalFhirPathTyped(param.expression!, [{ type: resource.resourceType, value: resource }]);
   } catch {
     return []; // a definition's expression that cannot apply to this resource indexes nothing
   }
+}
+
+/** resolve() is T, as FHIRPath decides it without a database: by the type named in the reference. */
+function referencesType(value: unknown, type: string): boolean {
+  const ref = (value as { reference?: unknown })?.reference;
+  if (typeof ref !== 'string') return false;
+  const parts = ref.split('/');
+  const i = parts.lastIndexOf('_history');
+  return (i >= 2 ? parts[i - 2] : parts[parts.length - 2]) === type;
 }

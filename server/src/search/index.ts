@@ -1,3 +1,3 @@
-export { searchParam, searchParams } from './registry.js';
-export { extractTokens, type TokenRows } from './extract.js';
+export { searchParam, searchParams, indexedParams } from './registry.js';
+export { extractIndex, emptyIndexRows, type IndexRows } from './extract.js';
 export { parseCriteria, criteriaSql, criteriaKey, type Criterion } from './criteria.js';

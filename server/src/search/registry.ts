@@ -45,7 +45,16 @@ export function searchParam(resourceType: string, code: string): RegisteredParam
   return searchParams(resourceType).get(code);
 }
 
-/** Token parameters whose values are indexed on write. `_id` is a column, not an index row. */
+/** Kinds of parameter whose values are indexed on write (composite and special are not, yet). */
+const INDEXED_TYPES = new Set(['token', 'string', 'uri', 'reference', 'date', 'number', 'quantity']);
+
+/** Parameters whose values are indexed on write. `_id` and `_lastUpdated` are columns, not index rows. */
+export function indexedParams(resourceType: string): RegisteredParam[] {
+  return [...searchParams(resourceType).values()].filter(
+    (p) => INDEXED_TYPES.has(p.type) && p.expression && p.code !== '_id' && p.code !== '_lastUpdated',
+  );
+}
+
 export function indexedTokenParams(resourceType: string): RegisteredParam[] {
-  return [...searchParams(resourceType).values()].filter((p) => p.type === 'token' && p.expression && p.code !== '_id');
+  return indexedParams(resourceType).filter((p) => p.type === 'token');
 }
