@@ -99,7 +99,7 @@ describe('history', () => {
   });
 });
 
-describe('search-type (first cut: _id and token parameters)', () => {
+describe('search-type basics', () => {
   it('finds by token and _id, ANDs repeated parameters, ORs commas', async () => {
     const a = await post('MedicationRequest', { status: 'active', intent: 'order', subject: { reference: 'Patient/x' }, medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '197361' }] } });
     const b = await post('MedicationRequest', { status: 'stopped', intent: 'order', subject: { reference: 'Patient/x' }, medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '860975' }] } });
@@ -128,11 +128,18 @@ describe('search-type (first cut: _id and token parameters)', () => {
     expect(entries[0].search.mode).toBe('match');
   });
 
-  it('400 for parameters it does not support yet, instead of ignoring them', async () => {
-    for (const q of ['name=Smith', 'bogus=1', 'status:not=active', '_count=x']) {
+  it('400 for bad values and modifiers; unknown parameters are a warning, or 400 when strict', async () => {
+    for (const q of ['status:bogus=active', '_count=x', 'authoredon=notadate', '_sort=nonsense', 'code:in=http://x']) {
       const res = await t.http.get(`/fhir/MedicationRequest?${q}`);
       expect(res.status, q).toBe(400);
       expect(res.body.resourceType).toBe('OperationOutcome');
     }
+    const lenient = await t.http.get('/fhir/MedicationRequest?bogus=1');
+    expect(lenient.status).toBe(200);
+    const warning = lenient.body.entry.find((e: any) => e.search.mode === 'outcome');
+    expect(warning.resource.issue[0].severity).toBe('warning');
+    expect(warning.resource.issue[0].diagnostics).toMatch(/bogus/);
+    const strict = await t.http.get('/fhir/MedicationRequest?bogus=1').set('Prefer', 'handling=strict');
+    expect(strict.status).toBe(400);
   });
 });

@@ -29,8 +29,8 @@ describe('/metadata', () => {
         ['create', 'delete', 'history-instance', 'history-type', 'patch', 'read', 'search-type', 'update', 'vread'].sort(),
       );
       expect(r).toMatchObject({ versioning: 'versioned-update', readHistory: true, updateCreate: true, conditionalCreate: true, conditionalUpdate: true, conditionalDelete: 'single' });
-      expect(r.searchParam.every((p: any) => p.type === 'token')).toBe(true);
-      expect(r.operation).toEqual([{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }]);
+      expect(r.searchParam.every((p: any) => ['token', 'string', 'uri', 'reference', 'date', 'number', 'quantity'].includes(p.type))).toBe(true);
+      expect(r.operation).toContainEqual({ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' });
     }
   });
 
@@ -38,12 +38,11 @@ describe('/metadata', () => {
     const res = await t.http.get('/fhir/metadata');
     const patient = res.body.rest[0].resource.find((r: any) => r.type === 'Patient');
     const names = patient.searchParam.map((p: any) => p.name);
-    expect(names).toEqual(expect.arrayContaining(['_id', 'identifier', 'gender', 'active', 'language', '_tag']));
-    expect(names).not.toContain('name');
-    expect(names).not.toContain('birthdate');
-    for (const name of names) {
-      const search = await t.http.get(`/fhir/Patient?${name}=x`);
-      expect(search.status, name).toBe(200);
+    expect(names).toEqual(expect.arrayContaining(['_id', '_lastUpdated', 'identifier', 'gender', 'name', 'birthdate', 'general-practitioner', '_tag', '_profile']));
+    const sample: Record<string, string> = { token: 'x', string: 'x', uri: 'http://x', reference: 'Patient/x', date: 'ge2024-01-01', number: '1', quantity: '1' };
+    for (const p of patient.searchParam) {
+      const search = await t.http.get(`/fhir/Patient?${p.name}=${encodeURIComponent(sample[p.type])}`).set('Prefer', 'handling=strict');
+      expect(search.status, p.name).toBe(200);
     }
   });
 

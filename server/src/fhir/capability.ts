@@ -2,7 +2,7 @@
 // routes use. Add to it only what a test shows working.
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import type { Config } from '../config.js';
-import { indexedTokenParams } from '../search/registry.js';
+import { indexedParams } from '../search/registry.js';
 import { resourceTypes } from './definitions.js';
 
 const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
@@ -21,9 +21,17 @@ export function capabilityStatement(config: Config, version: string, date: strin
     conditionalDelete: 'single',
     searchParam: [
       { name: '_id', type: 'token' as const, definition: 'http://hl7.org/fhir/SearchParameter/Resource-id' },
-      ...indexedTokenParams(type).map((p) => ({ name: p.code, type: 'token' as const, definition: p.definition.url ?? `http://hl7.org/fhir/SearchParameter/Resource-${p.code.slice(1)}` })),
+      { name: '_lastUpdated', type: 'date' as const, definition: 'http://hl7.org/fhir/SearchParameter/Resource-lastUpdated' },
+      ...indexedParams(type).map((p) => ({
+        name: p.code,
+        type: p.type,
+        definition: p.definition.url ?? `http://hl7.org/fhir/SearchParameter/Resource-${p.code.slice(1)}`,
+      })),
     ],
-    operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
+    operation: [
+      { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
+      ...(type === 'Patient' ? [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] : []),
+    ],
   }));
   return {
     resourceType: 'CapabilityStatement',
@@ -40,9 +48,11 @@ export function capabilityStatement(config: Config, version: string, date: strin
       {
         mode: 'server',
         documentation:
-          'Search and conditional create, update, patch and delete accept _id and the token search parameters ' +
-          '(code, system|code, |code, system|; comma for OR, repetition for AND), without modifiers; ' +
-          'search pages with _count and next links. ' +
+          'Search: every listed parameter with its modifiers (string :exact :contains; token :not :text :of-type; ' +
+          'reference :Type :identifier; uri :below :above; :missing), date/number/quantity prefixes, chaining, ' +
+          '_has, _list, _include/_revinclude (:iterate, *), _sort, _count/_offset paging, _total, _summary, ' +
+          '_elements, POST _search, Patient compartment search and Patient/$everything. Composite and ' +
+          '_text/_content parameters and terminology modifiers (:in, :below on tokens) are not supported yet. ' +
           'Authorization is not enforced yet: every caller is anonymous.',
         resource,
         interaction: [{ code: 'history-system' }],

@@ -55,6 +55,12 @@ export function readJsonBody(): Koa.Middleware {
     if (ctx.method !== 'POST' && ctx.method !== 'PUT' && ctx.method !== 'PATCH') return next();
     const state = (ctx as FhirContext).state;
     const type = ctx.get('Content-Type').split(';')[0].trim().toLowerCase();
+    if (type === 'application/x-www-form-urlencoded' && ctx.method === 'POST' && ctx.path.endsWith('/_search')) {
+      // POST _search: the search parameters as a form
+      const text = await getRawBody(ctx.req, { limit: state.app.config.bodyLimit, encoding: 'utf8' });
+      state.body = new URLSearchParams(text);
+      return next();
+    }
     if (type && !BODY_TYPES.has(type)) {
       throw notSupported(415, `Content-Type "${type}" is not supported; send ${FHIR_JSON}${ctx.method === 'PATCH' ? ' or application/json-patch+json' : ''}`);
     }

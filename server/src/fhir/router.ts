@@ -9,7 +9,7 @@ import { conditionalRemove, remove } from './interactions/delete.js';
 import { history } from './interactions/history.js';
 import { conditionalPatch, patch } from './interactions/patch.js';
 import { read, vread } from './interactions/read.js';
-import { search } from './interactions/search.js';
+import { compartmentSearch, everything, search } from './interactions/search.js';
 import { conditionalUpdate, update } from './interactions/update.js';
 import { validateOperation } from './interactions/validate.js';
 import { fhirError, notFound } from './outcome.js';
@@ -34,6 +34,9 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
   router.post('/:type/\\$validate', h(validateOperation));
   router.get('/:type/:id/_history', h(history));
   router.get('/:type/:id/_history/:vid', h(vread));
+  router.get('/:type/:id/\\$everything', h(everything));
+  router.get('/:type/:id/:compartmentType', h(compartmentSearch));
+  router.post('/:type/_search', h(search));
   router.post('/:type/:id/\\$validate', h(validateOperation));
   router.get('/:type/:id', h(read));
   router.put('/:type/:id', h(update));

@@ -4,7 +4,9 @@ import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Db, Queryable } from '../db/index.js';
 import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcome.js';
-import { criteriaKey, criteriaSql, parseCriteria, type Criterion } from '../search/index.js';
+import { criteriaKey, parseCriteria, SqlBuilder, type Criterion, type SearchRequest } from '../search/index.js';
+import { inReadingOrder } from './present.js';
+import { runSearch, type SearchPage } from './search.js';
 import { ConcurrentWriteError, writeVersion, type WriteMethod } from './write.js';
 
 export interface WriteResult {
@@ -90,7 +92,7 @@ export class Repository {
       const stored = await writeVersion(this.db, this.baseUrl, { resourceType: resource.resourceType, id: randomUUID(), versionId: 1, method: 'POST', resource });
       return { resource: stored!, created: true, matched: false };
     }
-    const criteria = parseCriteria(resource.resourceType, ifNoneExist);
+    const criteria = parseCriteria(resource.resourceType, ifNoneExist, this.baseUrl);
     return this.transaction(async (tx) => {
       const matches = await lockAndMatch(tx, resource.resourceType, criteria);
       if (matches.length > 1) {
@@ -111,7 +113,7 @@ export class Repository {
 
   /** PUT /Type?criteria: create on no match, update the one match, 412 on several. */
   conditionalUpdate(resourceType: string, query: URLSearchParams, resource: Resource, ifMatch?: number): Promise<WriteResult> {
-    const criteria = parseCriteria(resourceType, query);
+    const criteria = parseCriteria(resourceType, query, this.baseUrl);
     return this.transaction(async (tx) => {
       const matches = await lockAndMatch(tx, resourceType, criteria);
       if (matches.length > 1) {
@@ -132,7 +134,7 @@ export class Repository {
 
   /** PATCH /Type?criteria: patch the one match, 404 on none, 412 on several. */
   conditionalPatch(resourceType: string, query: URLSearchParams, apply: (current: Resource) => Resource, ifMatch?: number): Promise<WriteResult> {
-    const criteria = parseCriteria(resourceType, query);
+    const criteria = parseCriteria(resourceType, query, this.baseUrl);
     return this.transaction(async (tx) => {
       const matches = await lockAndMatch(tx, resourceType, criteria);
       if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${resourceType} resources`);
@@ -147,7 +149,7 @@ export class Repository {
 
   /** DELETE /Type?criteria: deletes the one match; 412 on several. Returns how many were deleted. */
   conditionalDelete(resourceType: string, query: URLSearchParams): Promise<number> {
-    const criteria = parseCriteria(resourceType, query);
+    const criteria = parseCriteria(resourceType, query, this.baseUrl);
     return this.transaction(async (tx) => {
       const matches = await lockAndMatch(tx, resourceType, criteria);
       if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${resourceType} resources`);
@@ -157,18 +159,9 @@ export class Repository {
     });
   }
 
-  /** Current resources of a type matching the criteria, in id order, one page after the cursor. */
-  async search(resourceType: string, criteria: Criterion[], count: number, after?: string): Promise<{ resources: Resource[]; nextAfter?: string }> {
-    const params: unknown[] = [resourceType];
-    const where = criteriaSql(criteria, params);
-    params.push(after ?? '', count + 1);
-    const { rows } = await this.db.query<{ content: Resource }>(
-      `SELECT r.content FROM resources r WHERE r.resource_type = $1 AND NOT r.deleted AND ${where}
-       AND r.id > $${params.length - 1} ORDER BY r.id LIMIT $${params.length}`,
-      params,
-    );
-    const resources = rows.slice(0, count).map((r) => inReadingOrder(r.content));
-    return { resources, nextAfter: rows.length > count ? resources[resources.length - 1].id : undefined };
+  /** One page of a parsed search over the given types (one type, or a compartment's), with includes. */
+  search(request: SearchRequest, types: string[], count: number, total: 'count' | 'cheap' | 'none'): Promise<SearchPage> {
+    return runSearch(this.db, request, types, count, total);
   }
 
   /** History newest first, one page of `count` entries plus whether there is a next page. */
@@ -236,12 +229,6 @@ function currentOrThrow(resourceType: string, id: string, row: CurrentRow | unde
   return inReadingOrder(row.content);
 }
 
-/** JSONB keeps keys in its own order; put resourceType, id and meta first, as FHIR JSON is usually read. */
-function inReadingOrder(resource: Resource): Resource {
-  const { resourceType, id, meta, ...rest } = resource;
-  return { resourceType, id, meta, ...rest } as Resource;
-}
-
 async function readCurrent(tx: Queryable, resourceType: string, id: string): Promise<Resource> {
   const { rows } = await tx.query<CurrentRow>(
     'SELECT version_id, deleted, content FROM resources WHERE resource_type = $1 AND id = $2',
@@ -264,13 +251,14 @@ async function lockCurrent(tx: Queryable, resourceType: string, id: string): Pro
  * text, held to commit), then finds up to two matches. Two identical If-None-Exist creates can
  * therefore never both see "no match".
  */
-async function lockAndMatch(tx: Queryable, resourceType: string, criteria: ReturnType<typeof parseCriteria>): Promise<string[]> {
+async function lockAndMatch(tx: Queryable, resourceType: string, criteria: Criterion[]): Promise<string[]> {
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [criteriaKey(resourceType, criteria)]);
-  const params: unknown[] = [resourceType];
-  const where = criteriaSql(criteria, params);
+  const b = new SqlBuilder();
+  const type = b.bind(resourceType);
+  const where = b.where(criteria, { type: 'r.resource_type', id: 'r.id', row: 'r' });
   const { rows } = await tx.query<{ id: string }>(
-    `SELECT r.id FROM resources r WHERE r.resource_type = $1 AND NOT r.deleted AND ${where} LIMIT 2`,
-    params,
+    `SELECT r.id FROM resources r WHERE r.resource_type = ${type} AND NOT r.deleted AND ${where} LIMIT 2`,
+    b.params,
   );
   return rows.map((r) => r.id);
 }

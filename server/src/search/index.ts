@@ -1,3 +1,6 @@
 export { searchParam, searchParams, indexedParams } from './registry.js';
 export { extractIndex, emptyIndexRows, type IndexRows } from './extract.js';
-export { parseCriteria, criteriaSql, criteriaKey, type Criterion } from './criteria.js';
+export { parseCriteria, criteriaKey } from './criteria.js';
+export { parseSearch, type SearchRequest } from './parse.js';
+export { SqlBuilder, type Target } from './sql.js';
+export type { Criterion, IncludeRequest, SortKey } from './ast.js';

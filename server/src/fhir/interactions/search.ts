@@ -1,40 +1,127 @@
-// search-type (GET /Type?...): the criteria the search module understands so far (_id and token
-// parameters), paged in id order with a cursor so that pages neither skip nor repeat resources.
-import type { Bundle } from '@medplum/fhirtypes';
-import { parseCriteria } from '../../search/index.js';
+// search-type (GET /Type?..., POST /Type/_search), compartment search (GET /Patient/id/Type, /Patient/id/*)
+// and Patient/$everything: a searchset Bundle with offset paging links, totals, includes, _summary
+// and _elements, and the warnings of a lenient search as an OperationOutcome entry.
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { parseSearch, type Criterion } from '../../search/index.js';
+import { patientCompartment } from '../../search/compartment.js';
 import type { FhirContext } from '../context.js';
-import { badRequest } from '../outcome.js';
+import { resourceTypes } from '../definitions.js';
+import { badRequest, notFound, outcome, issue } from '../outcome.js';
+import { summarize } from '../summary.js';
 import { ID_PATTERN } from '../validate.js';
 
 const DEFAULT_COUNT = 20;
 
+/** GET /Type?... and POST /Type/_search. */
 export async function search(ctx: FhirContext): Promise<void> {
   const { type } = ctx.params;
-  const { config, repo } = ctx.state.app;
-  const query = new URLSearchParams(ctx.querystring);
-  const criteria = parseCriteria(type, query, false);
-  const rawCount = query.get('_count');
-  if (rawCount !== null && !/^[0-9]+$/.test(rawCount)) throw badRequest(`_count must be a whole number, got "${rawCount}"`);
-  const count = Math.max(1, Math.min(rawCount === null ? DEFAULT_COUNT : Number(rawCount), config.maxPageSize));
-  const cursor = query.get('_cursor');
-  if (cursor !== null && !ID_PATTERN.test(cursor)) throw badRequest('_cursor is not a valid paging cursor');
-  const page = await repo.search(type, criteria, count, cursor ?? undefined);
+  await respondWithSearch(ctx, type, [type], searchQuery(ctx), [], `${type}`);
+}
 
-  const self = `${config.baseUrl}/${type}${ctx.querystring ? `?${ctx.querystring}` : ''}`;
-  const link: Bundle['link'] = [{ relation: 'self', url: self }];
-  if (page.nextAfter) {
-    query.set('_cursor', page.nextAfter);
-    link.push({ relation: 'next', url: `${config.baseUrl}/${type}?${query}` });
+/** GET /Patient/id/Type and /Patient/id/*: a search within the patient's compartment. */
+export async function compartmentSearch(ctx: FhirContext): Promise<void> {
+  const { type, id, compartmentType } = ctx.params;
+  const { links, types } = compartmentOf(type, id, compartmentType === '*' ? undefined : compartmentType);
+  const query = searchQuery(ctx);
+  const resourceType = types.length === 1 ? types[0] : 'Resource';
+  const criterion: Criterion = { kind: 'compartment', targetType: type, targetId: id, links };
+  await respondWithSearch(ctx, resourceType, types, query, [criterion], `${type}/${id}/${compartmentType}`);
+}
+
+/** Patient/id/$everything: the patient and everything in their compartment (_since, _type, _count). */
+export async function everything(ctx: FhirContext): Promise<void> {
+  const { type, id } = ctx.params;
+  const incoming = searchQuery(ctx);
+  const query = new URLSearchParams();
+  let only: string[] | undefined;
+  for (const [name, value] of incoming) {
+    if (name === '_since') query.append('_lastUpdated', `ge${value}`);
+    else if (name === '_type') only = value.split(',').map((t) => t.trim());
+    else if (['_count', '_offset', '_format', '_pretty', '_elements', '_summary', '_total'].includes(name)) query.append(name, value);
+    else throw badRequest(`$everything does not take "${name}" (it takes _since, _type, _count)`);
+  }
+  const { links, types } = compartmentOf(type, id, undefined);
+  for (const t of only ?? []) if (t !== 'Patient' && !types.includes(t)) throw badRequest(`_type "${t}" is not in the Patient compartment`);
+  const searched = (only ?? ['Patient', ...types]).filter((t) => t === 'Patient' || types.includes(t));
+  // the patient itself, and everything in its compartment
+  const criterion: Criterion = {
+    kind: 'or',
+    alternatives: [
+      { kind: 'is', type, id },
+      { kind: 'compartment', targetType: type, targetId: id, links },
+    ],
+  };
+  await repoRead(ctx, type, id);
+  await respondWithSearch(ctx, 'Resource', searched, query, [criterion], `${type}/${id}/$everything`);
+}
+
+/** 404/410 unless the compartment's focus exists. */
+async function repoRead(ctx: FhirContext, type: string, id: string): Promise<void> {
+  await ctx.state.app.repo.read(type, id);
+}
+
+function compartmentOf(type: string, id: string, only: string | undefined) {
+  if (type !== 'Patient') throw notFound(`Only the Patient compartment is supported, not ${type}`);
+  if (!ID_PATTERN.test(id)) throw notFound(`${type}/${id} is not known`);
+  const compartment = patientCompartment();
+  if (only !== undefined && !compartment.has(only)) {
+    if (!resourceTypes().includes(only)) throw notFound(`Unknown resource type "${only}"`);
+    throw badRequest(`${only} is not in the Patient compartment`);
+  }
+  const types = only ? [only] : [...compartment.keys()].filter((t) => resourceTypes().includes(t)).sort();
+  const links = types.flatMap((t) => compartment.get(t)!.map((param) => ({ type: t, param })));
+  return { links, types };
+}
+
+/** The query of a GET, or of a POST _search (form body and URL together). */
+function searchQuery(ctx: FhirContext): URLSearchParams {
+  const query = new URLSearchParams(ctx.querystring);
+  const form = ctx.state.body;
+  if (form instanceof URLSearchParams) for (const [name, value] of form) query.append(name, value);
+  return query;
+}
+
+async function respondWithSearch(ctx: FhirContext, resourceType: string, types: string[], query: URLSearchParams, extra: Criterion[], path: string): Promise<void> {
+  const { config, repo } = ctx.state.app;
+  const strict = /(^|[,;\s])handling\s*=\s*strict/i.test(ctx.get('Prefer'));
+  const request = parseSearch(resourceType, query, { strict, baseUrl: config.baseUrl });
+  request.criteria.push(...extra);
+  const count = Math.min(request.count ?? DEFAULT_COUNT, config.maxPageSize);
+  const totalMode = request.total === 'none' ? 'none' : request.total || request.summary === 'count' ? 'count' : 'cheap';
+  const page = await repo.search(request, types, request.summary === 'count' ? 0 : count, totalMode);
+
+  const base = `${config.baseUrl}/${path}`;
+  const link: Bundle['link'] = [{ relation: 'self', url: pageUrl(base, query, request.offset) }];
+  if (request.summary !== 'count') {
+    link.push({ relation: 'first', url: pageUrl(base, query, 0) });
+    if (request.offset > 0) link.push({ relation: 'previous', url: pageUrl(base, query, Math.max(0, request.offset - count)) });
+    if (page.hasNext) link.push({ relation: 'next', url: pageUrl(base, query, request.offset + count) });
+  }
+  const present = (r: Resource) => summarize(r, request.summary, request.elements);
+  const entry: BundleEntry[] = [
+    ...page.matches.map((r) => ({ fullUrl: `${config.baseUrl}/${r.resourceType}/${r.id}`, resource: present(r), search: { mode: 'match' as const } })),
+    ...page.included.map((r) => ({ fullUrl: `${config.baseUrl}/${r.resourceType}/${r.id}`, resource: present(r), search: { mode: 'include' as const } })),
+  ];
+  if (request.warnings.length) {
+    entry.push({
+      resource: outcome(request.warnings.map((w) => issue('warning', 'not-supported', w))),
+      search: { mode: 'outcome' },
+    });
   }
   const bundle: Bundle = {
     resourceType: 'Bundle',
     type: 'searchset',
+    ...(page.total !== undefined ? { total: page.total } : {}),
     link,
-    entry: page.resources.map((resource) => ({
-      fullUrl: `${config.baseUrl}/${type}/${resource.id}`,
-      resource,
-      search: { mode: 'match' },
-    })),
+    ...(entry.length ? { entry } : {}),
   };
   ctx.body = bundle;
+}
+
+function pageUrl(base: string, query: URLSearchParams, offset: number): string {
+  const q = new URLSearchParams(query);
+  q.delete('_offset');
+  if (offset > 0) q.set('_offset', String(offset));
+  const text = q.toString();
+  return text ? `${base}?${text}` : base;
 }

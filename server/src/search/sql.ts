@@ -1,0 +1,214 @@
+// Turns search criteria into SQL conditions with bound parameters only. Identifiers (tables,
+// columns) come from this file, never from the request. A criterion is a condition on a target
+// resource given as SQL expressions for its type and id, so chains and _has nest the same builder.
+import type { Criterion, DateValue, NumberValue } from './ast.js';
+
+export interface Target {
+  type: string;
+  id: string;
+  /** When the target is the outer resources row, its alias (for last_updated). */
+  row?: string;
+}
+
+export class SqlBuilder {
+  readonly params: unknown[] = [];
+  private aliases = 0;
+
+  bind(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+
+  alias(prefix: string): string {
+    return `${prefix}${++this.aliases}`;
+  }
+
+  /** All criteria ANDed; "true" when there are none. */
+  where(criteria: Criterion[], target: Target): string {
+    return criteria.map((c) => this.criterion(c, target)).join(' AND ') || 'true';
+  }
+
+  criterion(c: Criterion, t: Target): string {
+    switch (c.kind) {
+      case 'id':
+        return `${t.id} = ANY(${this.bind(c.values)}::text[])`;
+      case 'lastUpdated': {
+        if (t.row) return this.any(c.values.map((v) => dateCondition(v, `${t.row}.last_updated`, `${t.row}.last_updated + interval '1 millisecond'`, this)));
+        const a = this.alias('lu');
+        const conds = this.any(c.values.map((v) => dateCondition(v, `${a}.last_updated`, `${a}.last_updated + interval '1 millisecond'`, this)));
+        return `EXISTS (SELECT 1 FROM resources ${a} WHERE ${a}.resource_type = ${t.type} AND ${a}.id = ${t.id} AND NOT ${a}.deleted AND ${conds})`;
+      }
+      case 'token': {
+        const match = this.rows('search_token', c.param, t, (a) =>
+          this.any(
+            c.values.map((v) => {
+              const parts: string[] = [];
+              if (v.code !== undefined) parts.push(`${a}.code = ${this.bind(v.code)}`);
+              if (v.system === null) parts.push(`${a}.system IS NULL`);
+              else if (v.system !== undefined) parts.push(`${a}.system = ${this.bind(v.system)}`);
+              return parts.join(' AND ');
+            }),
+          ),
+        );
+        return c.not ? `NOT ${match}` : match;
+      }
+      case 'string':
+        return this.rows('search_string', c.param, t, (a) =>
+          this.any(
+            c.values.map((v) => {
+              if (c.match === 'exact') return `${a}.raw = ${this.bind(v)}`;
+              const pattern = c.match === 'contains' ? `%${escapeLike(v)}%` : `${escapeLike(v)}%`;
+              return `${a}.value LIKE ${this.bind(pattern)}`;
+            }),
+          ),
+        );
+      case 'uri':
+        return this.rows('search_string', c.param, t, (a) =>
+          this.any(
+            c.values.map((v) => {
+              if (c.match === 'below') return `${a}.raw LIKE ${this.bind(`${escapeLike(v)}%`)}`;
+              if (c.match === 'above') return `starts_with(${this.bind(v)}::text, ${a}.raw)`;
+              return `${a}.raw = ${this.bind(v)}`;
+            }),
+          ),
+        );
+      case 'reference':
+        return this.rows('search_reference', c.param, t, (a) =>
+          this.any(
+            c.values.map((v) => {
+              if (v.url !== undefined) return `${a}.url = ${this.bind(v.url)}`;
+              const parts = [`${a}.target_id = ${this.bind(v.id)}`];
+              if (v.type) parts.push(`${a}.target_type = ${this.bind(v.type)}`);
+              return parts.join(' AND ');
+            }),
+          ),
+        );
+      case 'date':
+        return this.rows('search_date', c.param, t, (a) => this.any(c.values.map((v) => dateCondition(v, `${a}.low`, `${a}.high`, this))));
+      case 'number':
+        return this.rows('search_number', c.param, t, (a) => this.any(c.values.map((v) => numberCondition(v, a, this))));
+      case 'missing': {
+        const a = this.alias('m');
+        const exists = `EXISTS (SELECT 1 FROM ${c.table} ${a} WHERE ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} AND ${a}.param = ${this.bind(c.param)})`;
+        return c.missing ? `NOT ${exists}` : exists;
+      }
+      case 'chain': {
+        const a = this.alias('ch');
+        const inner = this.criterion(c.inner, { type: `${a}.target_type`, id: `${a}.target_id` });
+        return (
+          `EXISTS (SELECT 1 FROM search_reference ${a} WHERE ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} ` +
+          `AND ${a}.param = ${this.bind(c.param)} AND ${a}.target_type = ANY(${this.bind(c.targetTypes)}::text[]) AND ${inner})`
+        );
+      }
+      case 'has': {
+        const a = this.alias('hs');
+        const inner = this.criterion(c.inner, { type: `${a}.resource_type`, id: `${a}.resource_id` });
+        return (
+          `EXISTS (SELECT 1 FROM search_reference ${a} WHERE ${a}.target_type = ${t.type} AND ${a}.target_id = ${t.id} ` +
+          `AND ${a}.resource_type = ${this.bind(c.sourceType)} AND ${a}.param = ${this.bind(c.param)} AND ${inner})`
+        );
+      }
+      case 'list': {
+        const a = this.alias('li');
+        return (
+          `EXISTS (SELECT 1 FROM search_reference ${a} WHERE ${a}.resource_type = 'List' AND ${a}.resource_id = ANY(${this.bind(c.ids)}::text[]) ` +
+          `AND ${a}.param = 'item' AND ${a}.target_type = ${t.type} AND ${a}.target_id = ${t.id})`
+        );
+      }
+      case 'is':
+        return `(${t.type} = ${this.bind(c.type)} AND ${t.id} = ${this.bind(c.id)})`;
+      case 'or':
+        return this.any(c.alternatives.map((alt) => this.criterion(alt, t)));
+      case 'compartment': {
+        const a = this.alias('cp');
+        return (
+          `EXISTS (SELECT 1 FROM search_reference ${a} JOIN unnest(${this.bind(c.links.map((l) => l.type))}::text[], ` +
+          `${this.bind(c.links.map((l) => l.param))}::text[]) AS link(type, param) ON link.type = ${a}.resource_type AND link.param = ${a}.param ` +
+          `WHERE ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} ` +
+          `AND ${a}.target_type = ${this.bind(c.targetType)} AND ${a}.target_id = ${this.bind(c.targetId)})`
+        );
+      }
+    }
+  }
+
+  /** EXISTS an index row of the target for param that satisfies condition(alias). */
+  private rows(table: string, param: string, t: Target, condition: (alias: string) => string): string {
+    const a = this.alias('x');
+    return `EXISTS (SELECT 1 FROM ${table} ${a} WHERE ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} AND ${a}.param = ${this.bind(param)} AND (${condition(a)}))`;
+  }
+
+  private any(conditions: string[]): string {
+    return conditions.length === 1 ? conditions[0] : `(${conditions.map((c) => `(${c})`).join(' OR ')})`;
+  }
+}
+
+/** A stored range [low, high) against a search range [start, end) under a prefix (FHIR R4 §3.1.1.4.2). */
+function dateCondition(v: DateValue, low: string, high: string, b: SqlBuilder): string {
+  const start = () => `${b.bind(v.start.toISOString())}::timestamptz`;
+  const end = () => `${b.bind(v.end.toISOString())}::timestamptz`;
+  switch (v.prefix) {
+    case 'eq':
+      return `${low} >= ${start()} AND ${high} <= ${end()}`;
+    case 'ne':
+      return `NOT (${low} >= ${start()} AND ${high} <= ${end()})`;
+    case 'gt':
+      return `${high} > ${end()}`;
+    case 'ge':
+      return `${high} > ${start()}`;
+    case 'lt':
+      return `${low} < ${start()}`;
+    case 'le':
+      return `${low} < ${end()}`;
+    case 'sa':
+      return `${low} >= ${end()}`;
+    case 'eb':
+      return `${high} <= ${start()}`;
+    case 'ap': {
+      // approximately: the search range widened by 10 % of its distance from now
+      const margin = Math.abs(Date.now() - v.start.getTime()) * 0.1;
+      const from = new Date(v.start.getTime() - margin).toISOString();
+      const to = new Date(v.end.getTime() + margin).toISOString();
+      return `${low} < ${b.bind(to)}::timestamptz AND ${high} > ${b.bind(from)}::timestamptz`;
+    }
+  }
+}
+
+function numberCondition(v: NumberValue, a: string, b: SqlBuilder): string {
+  const value = `${a}.value`;
+  const n = (x: number) => `${b.bind(String(x))}::numeric`;
+  let condition: string;
+  switch (v.prefix) {
+    case 'eq':
+      condition = `${value} >= ${n(v.low)} AND ${value} < ${n(v.high)}`;
+      break;
+    case 'ne':
+      condition = `NOT (${value} >= ${n(v.low)} AND ${value} < ${n(v.high)})`;
+      break;
+    case 'gt':
+    case 'sa':
+      condition = `${value} > ${n(v.value)}`;
+      break;
+    case 'ge':
+      condition = `${value} >= ${n(v.value)}`;
+      break;
+    case 'lt':
+    case 'eb':
+      condition = `${value} < ${n(v.value)}`;
+      break;
+    case 'le':
+      condition = `${value} <= ${n(v.value)}`;
+      break;
+    case 'ap': {
+      const margin = Math.abs(v.value) * 0.1;
+      condition = `${value} >= ${n(v.value - margin)} AND ${value} <= ${n(v.value + margin)}`;
+      break;
+    }
+  }
+  if (v.system !== undefined) condition += ` AND ${a}.system = ${b.bind(v.system)}`;
+  if (v.code !== undefined) condition += ` AND ${a}.code = ${b.bind(v.code)}`;
+  return condition;
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
