@@ -119,6 +119,32 @@ describe('the server process on the embedded default', () => {
     }
   });
 
+  it('reindexes from the command line with progress output', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-reindex-'));
+    try {
+      const config = testConfig({ dataDir, databaseUrl: undefined });
+      const db = await openDatabase(config, silent);
+      const repo = new Repository(db, config.baseUrl);
+      for (let i = 0; i < 3; i++) await repo.create({ resourceType: 'Patient', name: [{ family: `Quinn${i}` }] } as never);
+      await db.query('DELETE FROM search_string');
+      await db.close();
+      const { BASE_URL: _vite, DATABASE_URL: _db, ...inherited } = process.env;
+      const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/reindex.ts', 'Patient'], { env: { ...inherited, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stderr!.on('data', (d) => (out += d));
+      child.stdout!.on('data', (d) => (out += d));
+      expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+      expect(out).toMatch(/reindexed 3\/3 \(100 %\)/);
+      expect(out).toMatch(/done: 3 resources reindexed/);
+      const again = await openDatabase(config, silent);
+      const { rows } = await again.query<{ n: number }>("SELECT count(*)::integer AS n FROM search_string WHERE param = 'family'");
+      expect(rows[0].n).toBe(3);
+      await again.close();
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('exits with a clear message on a bad setting', async () => {
     const started = startMeridian({ PORT: 'eighty' });
     expect(await started.exited).toBe(1);

@@ -9,6 +9,7 @@ import { conditionalRemove, remove } from './interactions/delete.js';
 import { history } from './interactions/history.js';
 import { conditionalPatch, patch } from './interactions/patch.js';
 import { read, vread } from './interactions/read.js';
+import { reindexOperation } from './interactions/reindex.js';
 import { compartmentSearch, everything, search } from './interactions/search.js';
 import { conditionalUpdate, update } from './interactions/update.js';
 import { validateOperation } from './interactions/validate.js';
@@ -30,6 +31,9 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
     ctx.body = metadata;
   });
   router.get('/_history', h(history));
+  router.post('/\\$reindex', h(reindexOperation));
+  router.post('/:type/\\$reindex', h(reindexOperation));
+  router.post('/:type/:id/\\$reindex', h(reindexOperation));
   router.get('/:type/_history', h(history));
   router.post('/:type/\\$validate', h(validateOperation));
   router.get('/:type/:id/_history', h(history));

@@ -22,21 +22,29 @@ const INDEX_TABLES: { table: string; kind: keyof IndexRows; columns: [string, st
   { table: 'search_number', kind: 'number', columns: [['param', 'text'], ['system', 'text'], ['code', 'text'], ['value', 'numeric']] },
 ];
 
-function buildWriteSql(): string {
-  let next = 8; // $1..$7 are the resource's own
-  const indexCtes = INDEX_TABLES.map(({ table, columns }, i) => {
+/**
+ * CTEs that replace the index rows of resource ($1, $2) with the arrays bound from $first on, when
+ * guard holds (e.g. "EXISTS (SELECT 1 FROM cur)"); deleteGuard says when old rows can exist.
+ */
+function indexCtes(first: number, guard: string, deleteGuard: string): string {
+  let next = first;
+  return INDEX_TABLES.map(({ table, columns }, i) => {
     const arrays = columns.map(([, type]) => `$${next++}::${type}[]`);
     const names = columns.map(([name]) => name);
     return `old_${i} AS (
   DELETE FROM ${table}
-  WHERE resource_type = $1::text AND resource_id = $2::text AND $3::integer > 1 AND EXISTS (SELECT 1 FROM cur)
+  WHERE resource_type = $1::text AND resource_id = $2::text AND ${deleteGuard} AND ${guard}
 ), new_${i} AS (
   INSERT INTO ${table} (resource_type, resource_id, ${names.join(', ')})
   SELECT $1::text, $2::text, ${names.map((n) => `v.${n}`).join(', ')}
   FROM unnest(${arrays.join(', ')}) AS v(${names.join(', ')})
-  WHERE EXISTS (SELECT 1 FROM cur)
+  WHERE ${guard}
 )`;
-  });
+  }).join(', ');
+}
+
+function buildWriteSql(): string {
+  // $1..$7 are the resource's own; the index arrays follow
   return `
 WITH cur AS (
   INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, content)
@@ -49,11 +57,14 @@ WITH cur AS (
 ), hist AS (
   INSERT INTO resource_history (resource_type, id, version_id, last_updated, method, content)
   SELECT $1::text, $2::text, $3::integer, $4::timestamptz, $7::text, $6::jsonb FROM cur
-), ${indexCtes.join(', ')}
+), ${indexCtes(8, 'EXISTS (SELECT 1 FROM cur)', '$3::integer > 1')}
 SELECT count(*)::integer AS written FROM cur`;
 }
 
 const WRITE_SQL = buildWriteSql();
+
+/** Rewrites the index rows of one current resource ($1 type, $2 id) from the arrays bound from $3 on. */
+const REINDEX_SQL = `WITH ${indexCtes(3, 'true', 'true')} SELECT 1`;
 
 /** The bound values of the index arrays, in the order of INDEX_TABLES. */
 function indexParams(rows: IndexRows): unknown[][] {
@@ -94,4 +105,10 @@ export async function writeVersion(tx: Queryable, baseUrl: string, v: VersionToW
   );
   if (rows[0]?.written !== 1) throw new ConcurrentWriteError();
   return stored;
+}
+
+/** Replaces the index rows of a stored resource (after a definitions change), in the caller's transaction. */
+export async function reindexResource(tx: Queryable, baseUrl: string, resource: Resource): Promise<void> {
+  const index = extractIndex(resource, baseUrl);
+  await tx.query(REINDEX_SQL, [resource.resourceType, resource.id, ...indexParams(index).flat()], 'meridian_reindex');
 }
