@@ -29,7 +29,7 @@ describe('/metadata', () => {
         ['create', 'delete', 'history-instance', 'history-type', 'patch', 'read', 'search-type', 'update', 'vread'].sort(),
       );
       expect(r).toMatchObject({ versioning: 'versioned-update', readHistory: true, updateCreate: true, conditionalCreate: true, conditionalUpdate: true, conditionalDelete: 'single' });
-      expect(r.searchParam.every((p: any) => ['token', 'string', 'uri', 'reference', 'date', 'number', 'quantity'].includes(p.type))).toBe(true);
+      expect(r.searchParam.every((p: any) => ['token', 'string', 'uri', 'reference', 'date', 'number', 'quantity', 'composite'].includes(p.type))).toBe(true);
       expect(r.operation).toContainEqual({ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' });
     }
   });

@@ -148,6 +148,17 @@ describe('number and quantity', () => {
   });
 });
 
+describe('composite', () => {
+  it('matches both components within the same element', async () => {
+    expect(await ids('Observation?component-code-value-quantity=http://loinc.org|8480-6$gt140')).toEqual(['o-bp']);
+    expect(await ids('Observation?component-code-value-quantity=http://loinc.org|8462-4$gt140')).toEqual([]);
+    expect(await ids('Observation?component-code-value-quantity=8462-4$lt100')).toEqual(['o-bp']);
+    expect(await ids('Observation?code-value-quantity=8867-4$gt100')).toEqual(['o-hr2']);
+    expect(await ids('Observation?code-value-quantity=8867-4$gt100,2339-0$5.4')).toEqual(['o-glu', 'o-hr2']);
+    expect(await ids('Observation?combo-code-value-quantity=8480-6$150|http://unitsofmeasure.org|mm[Hg]')).toEqual(['o-bp']);
+  });
+});
+
 describe('uri', () => {
   it('exact, :below, :above, and _profile', async () => {
     expect(await ids('ValueSet?url=http://example.org/fhir/ValueSet/colors')).toEqual(['vs1']);

@@ -109,4 +109,27 @@ export const migrations: Migration[] = [
       CREATE INDEX resources_last_updated ON resources (resource_type, last_updated);
     `,
   },
+  {
+    version: 3,
+    name: 'index rows for composite parameters',
+    sql: `
+      -- A composite value: its first component is a token (system, code); the second a token or
+      -- quantity (value_system, value_code; value_number), a date range, or a string.
+      CREATE TABLE search_composite (
+        resource_type text NOT NULL,
+        resource_id text NOT NULL,
+        param text NOT NULL,
+        system text,
+        code text NOT NULL,
+        value_system text,
+        value_code text,
+        value_number numeric,
+        value_low timestamptz,
+        value_high timestamptz,
+        value_text text COLLATE "C"
+      );
+      CREATE INDEX search_composite_value ON search_composite (resource_type, param, code, value_number);
+      CREATE INDEX search_composite_resource ON search_composite (resource_type, resource_id, param);
+    `,
+  },
 ];

@@ -20,6 +20,14 @@ const INDEX_TABLES: { table: string; kind: keyof IndexRows; columns: [string, st
   { table: 'search_reference', kind: 'reference', columns: [['param', 'text'], ['target_type', 'text'], ['target_id', 'text'], ['url', 'text']] },
   { table: 'search_date', kind: 'date', columns: [['param', 'text'], ['low', 'timestamptz'], ['high', 'timestamptz']] },
   { table: 'search_number', kind: 'number', columns: [['param', 'text'], ['system', 'text'], ['code', 'text'], ['value', 'numeric']] },
+  {
+    table: 'search_composite',
+    kind: 'composite',
+    columns: [
+      ['param', 'text'], ['system', 'text'], ['code', 'text'], ['value_system', 'text'], ['value_code', 'text'],
+      ['value_number', 'numeric'], ['value_low', 'timestamptz'], ['value_high', 'timestamptz'], ['value_text', 'text'],
+    ],
+  },
 ];
 
 /**
@@ -74,6 +82,10 @@ function indexParams(rows: IndexRows): unknown[][] {
     [rows.reference.param, rows.reference.targetType, rows.reference.targetId, rows.reference.url],
     [rows.date.param, rows.date.low, rows.date.high],
     [rows.number.param, rows.number.system, rows.number.code, rows.number.value],
+    [
+      rows.composite.param, rows.composite.system, rows.composite.code, rows.composite.valueSystem, rows.composite.valueCode,
+      rows.composite.valueNumber, rows.composite.valueLow, rows.composite.valueHigh, rows.composite.valueText,
+    ],
   ];
 }
 

@@ -25,6 +25,15 @@ export interface TokenValue {
   code?: string;
 }
 
+export interface CompositeValue {
+  first: TokenValue;
+  second:
+    | { type: 'token'; value: TokenValue }
+    | { type: 'quantity'; value: NumberValue }
+    | { type: 'date'; value: DateValue }
+    | { type: 'string'; value: string };
+}
+
 export interface ReferenceValue {
   type?: string;
   id?: string;
@@ -40,6 +49,7 @@ export type Criterion =
   | { kind: 'reference'; param: string; values: ReferenceValue[] }
   | { kind: 'date'; param: string; values: DateValue[] }
   | { kind: 'number'; param: string; values: NumberValue[] }
+  | { kind: 'composite'; param: string; values: CompositeValue[] }
   | { kind: 'missing'; param: string; table: IndexTable; missing: boolean }
   /** param:Type.rest=value: a reference whose target matches inner. */
   | { kind: 'chain'; param: string; targetTypes: string[]; inner: Criterion }
@@ -52,7 +62,7 @@ export type Criterion =
   /** In the compartment of a resource: referenced from one of the given (type, param) pairs. */
   | { kind: 'compartment'; targetType: string; targetId: string; links: { type: string; param: string }[] };
 
-export type IndexTable = 'search_token' | 'search_string' | 'search_reference' | 'search_date' | 'search_number';
+export type IndexTable = 'search_token' | 'search_string' | 'search_reference' | 'search_date' | 'search_number' | 'search_composite';
 
 export interface SortKey {
   param: string;

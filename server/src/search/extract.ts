@@ -14,6 +14,17 @@ export interface IndexRows {
   reference: { param: string[]; targetType: (string | null)[]; targetId: (string | null)[]; url: (string | null)[] };
   date: { param: string[]; low: string[]; high: string[] };
   number: { param: string[]; system: (string | null)[]; code: (string | null)[]; value: string[] };
+  composite: {
+    param: string[];
+    system: (string | null)[];
+    code: string[];
+    valueSystem: (string | null)[];
+    valueCode: (string | null)[];
+    valueNumber: (string | null)[];
+    valueLow: (string | null)[];
+    valueHigh: (string | null)[];
+    valueText: (string | null)[];
+  };
 }
 
 export function emptyIndexRows(): IndexRows {
@@ -23,6 +34,7 @@ export function emptyIndexRows(): IndexRows {
     reference: { param: [], targetType: [], targetId: [], url: [] },
     date: { param: [], low: [], high: [] },
     number: { param: [], system: [], code: [], value: [] },
+    composite: { param: [], system: [], code: [], valueSystem: [], valueCode: [], valueNumber: [], valueLow: [], valueHigh: [], valueText: [] },
   };
 }
 
@@ -81,6 +93,22 @@ export function extractIndex(resource: Resource, baseUrl: string): IndexRows {
 
   for (const param of indexedParams(resource.resourceType)) {
     const code = param.code;
+    if (param.components) {
+      for (const row of compositeRows(resource, param)) {
+        if (!once('c', code, ...Object.values(row))) continue;
+        const c = rows.composite;
+        c.param.push(code);
+        c.system.push(row.system);
+        c.code.push(row.code);
+        c.valueSystem.push(row.valueSystem);
+        c.valueCode.push(row.valueCode);
+        c.valueNumber.push(row.valueNumber);
+        c.valueLow.push(row.valueLow);
+        c.valueHigh.push(row.valueHigh);
+        c.valueText.push(row.valueText);
+      }
+      continue;
+    }
     for (const { type, value } of typedValues(resource, param)) {
       if (value === undefined || value === null) continue;
       switch (param.type) {
@@ -138,6 +166,56 @@ export function extractIndex(resource: Resource, baseUrl: string): IndexRows {
           else number(code, value);
           break;
       }
+    }
+  }
+  return rows;
+}
+
+interface CompositeRow {
+  system: string | null;
+  code: string;
+  valueSystem: string | null;
+  valueCode: string | null;
+  valueNumber: string | null;
+  valueLow: string | null;
+  valueHigh: string | null;
+  valueText: string | null;
+}
+
+/** (first, second) pairs taken from the same element, e.g. one Observation.component's code and value. */
+function compositeRows(resource: Resource, param: RegisteredParam): CompositeRow[] {
+  const [first, second] = param.components!;
+  const rows: CompositeRow[] = [];
+  for (const element of typedValues(resource, param)) {
+    const evaluate = (expression: typeof first.expression) => {
+      try {
+        return core.evalFhirPathTyped(expression, [element]);
+      } catch {
+        return [];
+      }
+    };
+    const codes = evaluate(first.expression).flatMap(({ type, value }) =>
+      type === 'CodeableConcept' ? (value.coding ?? []) : type === 'Coding' ? [value] : typeof value === 'string' ? [{ code: value }] : [],
+    );
+    const empty = { valueSystem: null, valueCode: null, valueNumber: null, valueLow: null, valueHigh: null, valueText: null };
+    const values: Omit<CompositeRow, 'system' | 'code'>[] = evaluate(second.expression).flatMap(({ type, value }) => {
+      if (second.type === 'token') {
+        const codings = type === 'CodeableConcept' ? (value.coding ?? []) : type === 'Coding' ? [value] : typeof value === 'string' || typeof value === 'boolean' ? [{ code: String(value) }] : [];
+        return codings.filter((c: any) => c.code).map((c: any) => ({ ...empty, valueSystem: c.system ?? null, valueCode: c.code }));
+      }
+      if (second.type === 'quantity' && typeof value?.value === 'number') {
+        return [{ ...empty, valueSystem: value.system ?? null, valueCode: value.code ?? value.unit ?? null, valueNumber: String(value.value) }];
+      }
+      if (second.type === 'date') {
+        const range = dateValueRange(type, value);
+        return range ? [{ ...empty, valueLow: range[0], valueHigh: range[1] }] : [];
+      }
+      if (second.type === 'string' && typeof value === 'string') return [{ ...empty, valueText: normalizeText(value) }];
+      return [];
+    });
+    for (const c of codes) {
+      if (!c.code) continue;
+      for (const v of values) rows.push({ system: c.system ?? null, code: c.code, ...v });
     }
   }
   return rows;

@@ -2,7 +2,7 @@
 // prefix and value is checked here; what cannot be understood is a 400 (or, for an unknown parameter
 // in lenient mode, a warning), so SQL is only ever built from known parameters.
 import { badRequest } from '../fhir/outcome.js';
-import type { Criterion, DateValue, IncludeRequest, NumberValue, Prefix, ReferenceValue, SortKey, TokenValue } from './ast.js';
+import type { CompositeValue, Criterion, DateValue, IncludeRequest, NumberValue, Prefix, ReferenceValue, SortKey, TokenValue } from './ast.js';
 import { normalizeText } from './normalize.js';
 import { parseDateRange } from './ranges.js';
 import { searchParam, type RegisteredParam } from './registry.js';
@@ -134,9 +134,29 @@ export function parseParameter(resourceType: string, name: string, value: string
     case 'quantity':
       if (modifier !== undefined) throw unknownModifier(name, modifier);
       return { kind: 'number', param: code, values: values.map((v) => numberValue(code, v, param.type === 'quantity')) };
+    case 'composite':
+      if (modifier !== undefined) throw unknownModifier(name, modifier);
+      if (!param.components) throw badRequest(`Composite search parameter "${code}" is not supported yet`);
+      return { kind: 'composite', param: code, values: values.map((v) => compositeValue(param, v)) };
     default:
       throw badRequest(`Search parameter "${code}" (type ${param.type}) is not supported yet`);
   }
+}
+
+function compositeValue(param: RegisteredParam, raw: string): CompositeValue {
+  const parts = splitUnescapedRaw(raw, '$');
+  if (parts.length !== 2 || parts.some((p) => p === '')) throw badRequest(`${param.code} takes two values joined by $, got "${raw}"`);
+  const [first, second] = parts;
+  const secondType = param.components![1].type;
+  const value: CompositeValue['second'] =
+    secondType === 'token'
+      ? { type: 'token', value: tokenValue(second) }
+      : secondType === 'quantity'
+        ? { type: 'quantity', value: numberValue(param.code, second, true) }
+        : secondType === 'date'
+          ? { type: 'date', value: dateValue(param.code, unescape(second)) }
+          : { type: 'string', value: normalizeText(unescape(second)) };
+  return { first: tokenValue(first), second: value };
 }
 
 function parseToken(param: RegisteredParam, modifier: string | undefined, values: string[]): Criterion {
@@ -305,6 +325,9 @@ function tableOf(param: RegisteredParam): import('./ast.js').IndexTable {
     case 'number':
     case 'quantity':
       return 'search_number';
+    case 'composite':
+      if (param.components) return 'search_composite';
+      throw badRequest(`:missing is not supported on "${param.code}"`);
     default:
       throw badRequest(`:missing is not supported on "${param.code}" (type ${param.type})`);
   }

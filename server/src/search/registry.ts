@@ -1,7 +1,7 @@
 // The search-parameter registry: every R4 SearchParameter, by resource type and code, with its
 // FHIRPath expression parsed once.
 import type { SearchParameter } from '@medplum/fhirtypes';
-import { core, loadDefinitions } from '../fhir/definitions.js';
+import { core, loadDefinitions, readJson } from '../fhir/definitions.js';
 import { compilePaths, type PathPlan } from './compile.js';
 
 export interface RegisteredParam {
@@ -12,6 +12,23 @@ export interface RegisteredParam {
   expression?: ReturnType<typeof core.parseFhirPath>;
   /** The expression as plain property walks, when it is that simple (see compile.ts). */
   paths?: PathPlan[];
+  /** For a composite: its two components (a token, then a token, quantity, date or string). */
+  components?: { type: SearchParameter['type']; expression: ReturnType<typeof core.parseFhirPath> }[];
+}
+
+let typeByUrl: Map<string, SearchParameter['type']> | undefined;
+
+/** The components of a composite parameter that Meridian indexes: (token, token|quantity|date|string). */
+function compositeComponents(definition: SearchParameter): RegisteredParam['components'] {
+  if (definition.type !== 'composite' || definition.component?.length !== 2) return undefined;
+  if (!typeByUrl) {
+    typeByUrl = new Map();
+    for (const e of readJson('fhir/r4/search-parameters.json').entry as { resource: SearchParameter }[]) typeByUrl.set(e.resource.url!, e.resource.type);
+  }
+  const components = definition.component.map((c) => ({ type: typeByUrl!.get(c.definition!)!, expression: core.parseFhirPath(c.expression!) }));
+  const [first, second] = components;
+  if (first.type !== 'token' || !['token', 'quantity', 'date', 'string'].includes(second.type)) return undefined;
+  return components;
 }
 
 /** The search parameters R4 defines on Resource, for every type. */
@@ -34,6 +51,7 @@ export function searchParams(resourceType: string): Map<string, RegisteredParam>
         definition,
         expression: definition.expression ? core.parseFhirPath(definition.expression) : undefined,
         paths: definition.expression ? compilePaths(resourceType, definition.expression) : undefined,
+        components: compositeComponents(definition),
       });
     }
     byType.set(resourceType, params);
@@ -51,7 +69,7 @@ const INDEXED_TYPES = new Set(['token', 'string', 'uri', 'reference', 'date', 'n
 /** Parameters whose values are indexed on write. `_id` and `_lastUpdated` are columns, not index rows. */
 export function indexedParams(resourceType: string): RegisteredParam[] {
   return [...searchParams(resourceType).values()].filter(
-    (p) => INDEXED_TYPES.has(p.type) && p.expression && p.code !== '_id' && p.code !== '_lastUpdated',
+    (p) => (INDEXED_TYPES.has(p.type) || p.components) && p.expression && p.code !== '_id' && p.code !== '_lastUpdated',
   );
 }
 

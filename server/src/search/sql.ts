@@ -1,7 +1,7 @@
 // Turns search criteria into SQL conditions with bound parameters only. Identifiers (tables,
 // columns) come from this file, never from the request. A criterion is a condition on a target
 // resource given as SQL expressions for its type and id, so chains and _has nest the same builder.
-import type { Criterion, DateValue, NumberValue } from './ast.js';
+import type { Criterion, DateValue, NumberValue, TokenValue } from './ast.js';
 
 export interface Target {
   type: string;
@@ -39,17 +39,7 @@ export class SqlBuilder {
         return `EXISTS (SELECT 1 FROM resources ${a} WHERE ${a}.resource_type = ${t.type} AND ${a}.id = ${t.id} AND NOT ${a}.deleted AND ${conds})`;
       }
       case 'token': {
-        const match = this.rows('search_token', c.param, t, (a) =>
-          this.any(
-            c.values.map((v) => {
-              const parts: string[] = [];
-              if (v.code !== undefined) parts.push(`${a}.code = ${this.bind(v.code)}`);
-              if (v.system === null) parts.push(`${a}.system IS NULL`);
-              else if (v.system !== undefined) parts.push(`${a}.system = ${this.bind(v.system)}`);
-              return parts.join(' AND ');
-            }),
-          ),
-        );
+        const match = this.rows('search_token', c.param, t, (a) => this.any(c.values.map((v) => tokenCondition(v, `${a}.system`, `${a}.code`, this))));
         return c.not ? `NOT ${match}` : match;
       }
       case 'string':
@@ -86,7 +76,23 @@ export class SqlBuilder {
       case 'date':
         return this.rows('search_date', c.param, t, (a) => this.any(c.values.map((v) => dateCondition(v, `${a}.low`, `${a}.high`, this))));
       case 'number':
-        return this.rows('search_number', c.param, t, (a) => this.any(c.values.map((v) => numberCondition(v, a, this))));
+        return this.rows('search_number', c.param, t, (a) =>
+          this.any(c.values.map((v) => numberCondition(v, { value: `${a}.value`, system: `${a}.system`, code: `${a}.code` }, this))),
+        );
+      case 'composite':
+        return this.rows('search_composite', c.param, t, (a) =>
+          this.any(
+            c.values.map((v) => {
+              const parts = [tokenCondition(v.first, `${a}.system`, `${a}.code`, this)];
+              const s = v.second;
+              if (s.type === 'token') parts.push(tokenCondition(s.value, `${a}.value_system`, `${a}.value_code`, this));
+              else if (s.type === 'quantity') parts.push(numberCondition(s.value, { value: `${a}.value_number`, system: `${a}.value_system`, code: `${a}.value_code` }, this));
+              else if (s.type === 'date') parts.push(dateCondition(s.value, `${a}.value_low`, `${a}.value_high`, this));
+              else parts.push(`${a}.value_text LIKE ${this.bind(`${escapeLike(s.value)}%`)}`);
+              return parts.join(' AND ');
+            }),
+          ),
+        );
       case 'missing': {
         const a = this.alias('m');
         const exists = `EXISTS (SELECT 1 FROM ${c.table} ${a} WHERE ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} AND ${a}.param = ${this.bind(c.param)})`;
@@ -173,8 +179,16 @@ function dateCondition(v: DateValue, low: string, high: string, b: SqlBuilder): 
   }
 }
 
-function numberCondition(v: NumberValue, a: string, b: SqlBuilder): string {
-  const value = `${a}.value`;
+function tokenCondition(v: TokenValue, system: string, code: string, b: SqlBuilder): string {
+  const parts: string[] = [];
+  if (v.code !== undefined) parts.push(`${code} = ${b.bind(v.code)}`);
+  if (v.system === null) parts.push(`${system} IS NULL`);
+  else if (v.system !== undefined) parts.push(`${system} = ${b.bind(v.system)}`);
+  return parts.join(' AND ');
+}
+
+function numberCondition(v: NumberValue, columns: { value: string; system: string; code: string }, b: SqlBuilder): string {
+  const value = columns.value;
   const n = (x: number) => `${b.bind(String(x))}::numeric`;
   let condition: string;
   switch (v.prefix) {
@@ -204,8 +218,8 @@ function numberCondition(v: NumberValue, a: string, b: SqlBuilder): string {
       break;
     }
   }
-  if (v.system !== undefined) condition += ` AND ${a}.system = ${b.bind(v.system)}`;
-  if (v.code !== undefined) condition += ` AND ${a}.code = ${b.bind(v.code)}`;
+  if (v.system !== undefined) condition += ` AND ${columns.system} = ${b.bind(v.system)}`;
+  if (v.code !== undefined) condition += ` AND ${columns.code} = ${b.bind(v.code)}`;
   return condition;
 }
 
