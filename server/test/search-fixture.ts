@@ -14,6 +14,7 @@ export const searchFixture: Record<string, unknown>[] = [
     resourceType: 'Patient',
     id: 'p-ana',
     meta: { tag: [{ system: 'urn:t', code: 'vip' }], profile: ['http://example.org/fhir/StructureDefinition/my-patient'] },
+    text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Ana Núñez, seen at the <b>cardiology</b> clinic</div>' },
     active: true,
     name: [{ family: 'Núñez', given: ['Ana', 'María'] }],
     gender: 'female',

@@ -169,6 +169,18 @@ describe('uri', () => {
   });
 });
 
+describe('_text and _content', () => {
+  it('plain full text over the narrative, or over every string', async () => {
+    expect(await ids('Patient?_text=cardiology')).toEqual(['p-ana']);
+    expect(await ids('Patient?_text=cardiology clinic')).toEqual(['p-ana']);
+    expect(await ids('Patient?_text=boston')).toEqual([]);
+    expect(await ids('Patient?_content=boston')).toEqual(['p-bob']);
+    expect(await ids('Patient?_content=Spanish')).toEqual(['p-ana']);
+    expect(await ids('Patient?_content=cardiology,boston')).toEqual(['p-ana', 'p-bob']);
+    expect(await ids('Observation?_content=glucose')).toEqual(['o-glu']);
+  });
+});
+
 describe('chaining, _has and _list', () => {
   it('chains, typed and untyped, to depth two', async () => {
     expect(await ids('Observation?subject:Patient.name=smith')).toEqual(['o-bp', 'o-glu', 'o-temp']);

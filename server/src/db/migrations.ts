@@ -132,4 +132,20 @@ export const migrations: Migration[] = [
       CREATE INDEX search_composite_resource ON search_composite (resource_type, resource_id, param);
     `,
   },
+  {
+    version: 4,
+    name: 'full-text index for _text and _content',
+    sql: `
+      -- _text (the narrative) and _content (every string of the resource) as plain-language
+      -- token documents ('simple' configuration: no stemming, no stop words).
+      CREATE TABLE search_text (
+        resource_type text NOT NULL,
+        resource_id text NOT NULL,
+        param text NOT NULL,
+        document tsvector NOT NULL
+      );
+      CREATE INDEX search_text_document ON search_text USING gin (document);
+      CREATE INDEX search_text_resource ON search_text (resource_type, resource_id, param);
+    `,
+  },
 ];

@@ -22,6 +22,10 @@ export function capabilityStatement(config: Config, version: string, date: strin
     searchParam: [
       { name: '_id', type: 'token' as const, definition: 'http://hl7.org/fhir/SearchParameter/Resource-id' },
       { name: '_lastUpdated', type: 'date' as const, definition: 'http://hl7.org/fhir/SearchParameter/Resource-lastUpdated' },
+      { name: '_content', type: 'string' as const, definition: 'http://hl7.org/fhir/SearchParameter/Resource-content' },
+      ...(type === 'Bundle' || type === 'Binary' || type === 'Parameters'
+        ? []
+        : [{ name: '_text', type: 'string' as const, definition: 'http://hl7.org/fhir/SearchParameter/DomainResource-text' }]),
       ...indexedParams(type).map((p) => ({
         name: p.code,
         type: p.type,
@@ -51,8 +55,9 @@ export function capabilityStatement(config: Config, version: string, date: strin
           'Search: every listed parameter with its modifiers (string :exact :contains; token :not :text :of-type; ' +
           'reference :Type :identifier; uri :below :above; :missing), date/number/quantity prefixes, chaining, ' +
           '_has, _list, _include/_revinclude (:iterate, *), _sort, _count/_offset paging, _total, _summary, ' +
-          '_elements, POST _search, Patient compartment search and Patient/$everything. Composite and ' +
-          '_text/_content parameters and terminology modifiers (:in, :below on tokens) are not supported yet. ' +
+          '_elements, POST _search, _text/_content (plain full text), composites of a token with a token, quantity, date ' +
+          'or string, Patient compartment search and Patient/$everything. Terminology modifiers (:in, :below on tokens) ' +
+          'are not supported yet. ' +
           'Authorization is not enforced yet: every caller is anonymous.',
         resource,
         interaction: [{ code: 'history-system' }],

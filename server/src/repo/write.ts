@@ -13,8 +13,11 @@ export class ConcurrentWriteError extends Error {
   }
 }
 
-/** The index tables, their value columns and SQL types, in the order of IndexRows' arrays. */
-const INDEX_TABLES: { table: string; kind: keyof IndexRows; columns: [string, string][] }[] = [
+/**
+ * The index tables, their value columns and the SQL types of the bound arrays, in the order of
+ * IndexRows' arrays; a third entry is the SQL that turns the bound value into the column's value.
+ */
+const INDEX_TABLES: { table: string; kind: keyof IndexRows; columns: [string, string, string?][] }[] = [
   { table: 'search_token', kind: 'token', columns: [['param', 'text'], ['system', 'text'], ['code', 'text']] },
   { table: 'search_string', kind: 'string', columns: [['param', 'text'], ['value', 'text'], ['raw', 'text']] },
   { table: 'search_reference', kind: 'reference', columns: [['param', 'text'], ['target_type', 'text'], ['target_id', 'text'], ['url', 'text']] },
@@ -28,6 +31,7 @@ const INDEX_TABLES: { table: string; kind: keyof IndexRows; columns: [string, st
       ['value_number', 'numeric'], ['value_low', 'timestamptz'], ['value_high', 'timestamptz'], ['value_text', 'text'],
     ],
   },
+  { table: 'search_text', kind: 'text', columns: [['param', 'text'], ['document', 'text', "to_tsvector('simple', v.document)"]] },
 ];
 
 /**
@@ -44,7 +48,7 @@ function indexCtes(first: number, guard: string, deleteGuard: string): string {
   WHERE resource_type = $1::text AND resource_id = $2::text AND ${deleteGuard} AND ${guard}
 ), new_${i} AS (
   INSERT INTO ${table} (resource_type, resource_id, ${names.join(', ')})
-  SELECT $1::text, $2::text, ${names.map((n) => `v.${n}`).join(', ')}
+  SELECT $1::text, $2::text, ${columns.map(([n, , expr]) => expr ?? `v.${n}`).join(', ')}
   FROM unnest(${arrays.join(', ')}) AS v(${names.join(', ')})
   WHERE ${guard}
 )`;
@@ -86,6 +90,7 @@ function indexParams(rows: IndexRows): unknown[][] {
       rows.composite.param, rows.composite.system, rows.composite.code, rows.composite.valueSystem, rows.composite.valueCode,
       rows.composite.valueNumber, rows.composite.valueLow, rows.composite.valueHigh, rows.composite.valueText,
     ],
+    [rows.text.param, rows.text.document],
   ];
 }
 

@@ -56,6 +56,8 @@ export type Criterion =
   /** _has:Type:param:rest=value: some resource of Type refers here through param and matches inner. */
   | { kind: 'has'; sourceType: string; param: string; inner: Criterion }
   | { kind: 'list'; ids: string[] }
+  /** _text / _content: all the words of a value in the plain full-text document. */
+  | { kind: 'text'; param: '_text' | '_content'; values: string[] }
   /** Exactly this resource. */
   | { kind: 'is'; type: string; id: string }
   | { kind: 'or'; alternatives: Criterion[] }

@@ -25,6 +25,7 @@ export interface IndexRows {
     valueHigh: (string | null)[];
     valueText: (string | null)[];
   };
+  text: { param: string[]; document: string[] };
 }
 
 export function emptyIndexRows(): IndexRows {
@@ -35,6 +36,7 @@ export function emptyIndexRows(): IndexRows {
     date: { param: [], low: [], high: [] },
     number: { param: [], system: [], code: [], value: [] },
     composite: { param: [], system: [], code: [], valueSystem: [], valueCode: [], valueNumber: [], valueLow: [], valueHigh: [], valueText: [] },
+    text: { param: [], document: [] },
   };
 }
 
@@ -168,7 +170,29 @@ export function extractIndex(resource: Resource, baseUrl: string): IndexRows {
       }
     }
   }
+  // plain full text: _text is the narrative, _content every string of the resource
+  const narrative = (resource as { text?: { div?: unknown } }).text?.div;
+  if (typeof narrative === 'string') {
+    rows.text.param.push('_text');
+    rows.text.document.push(narrativeText(narrative));
+  }
+  rows.text.param.push('_content');
+  rows.text.document.push(allStrings(resource).join(' '));
   return rows;
+}
+
+/** The words of XHTML narrative, tags and entities dropped. */
+export function narrativeText(div: string): string {
+  return div.replace(/<[^>]*>/g, ' ').replace(/&[a-z#0-9]+;/gi, ' ').replace(/\s+/g, ' ').trim();
+}
+
+function allStrings(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value.startsWith('<div') ? narrativeText(value) : value);
+  else if (Array.isArray(value)) for (const v of value) allStrings(v, out);
+  else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) if (key !== 'meta' && key !== 'id') allStrings(v, out);
+  }
+  return out;
 }
 
 interface CompositeRow {

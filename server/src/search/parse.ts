@@ -99,6 +99,10 @@ export function parseParameter(resourceType: string, name: string, value: string
     if (modifier !== undefined) throw badRequest(`Unknown modifier ":${modifier}" on _lastUpdated`);
     return { kind: 'lastUpdated', values: values.map((v) => dateValue(code, v)) };
   }
+  if (code === '_text' || code === '_content') {
+    if (modifier !== undefined) throw badRequest(`Unknown modifier ":${modifier}" on ${code}`);
+    return { kind: 'text', param: code, values: values.map(unescape) };
+  }
   if (code === '_list') {
     if (modifier !== undefined) throw badRequest(`Unknown modifier ":${modifier}" on _list`);
     return { kind: 'list', ids: values.map(unescape) };

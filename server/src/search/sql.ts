@@ -121,6 +121,11 @@ export class SqlBuilder {
           `AND ${a}.param = 'item' AND ${a}.target_type = ${t.type} AND ${a}.target_id = ${t.id})`
         );
       }
+      case 'text': {
+        const a = this.alias('tx');
+        const queries = this.any(c.values.map((v) => `${a}.document @@ plainto_tsquery('simple', ${this.bind(v)})`));
+        return `EXISTS (SELECT 1 FROM search_text ${a} WHERE ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} AND ${a}.param = ${this.bind(c.param)} AND ${queries})`;
+      }
       case 'is':
         return `(${t.type} = ${this.bind(c.type)} AND ${t.id} = ${this.bind(c.id)})`;
       case 'or':
