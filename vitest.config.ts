@@ -12,7 +12,7 @@ export default defineConfig({
   test: {
     reporters: ['default', './server/test/summary-reporter.ts'],
     projects: [
-      { test: { ...common, name: 'pglite', env: { TEST_DB: 'pglite' } } },
+      { test: { ...common, name: 'pglite', env: { TEST_DB: 'pglite' }, exclude: ['**/node_modules/**', 'server/test/**/*.postgres.test.ts'] } },
       { test: { ...common, name: 'postgres', env: { TEST_DB: 'postgres' }, exclude: ['**/node_modules/**', 'server/test/**/*.pglite.test.ts'] } },
     ],
   },

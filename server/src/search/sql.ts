@@ -25,7 +25,15 @@ export class SqlBuilder {
 
   /** All criteria ANDed; "true" when there are none. */
   where(criteria: Criterion[], target: Target): string {
-    return criteria.map((c) => this.criterion(c, target)).join(' AND ') || 'true';
+    return mergeDateWindows(criteria).map((c) => (c.kind === 'dateWindow' ? this.dateWindow(c, target) : this.criterion(c, target))).join(' AND ') || 'true';
+  }
+
+  /** date=geX&date=ltY on one parameter: one value's range overlapping [from, to), one GiST range scan. */
+  private dateWindow(w: DateWindow, t: Target): string {
+    if (w.from >= w.to) return 'false';
+    return this.rows('search_date', w.param, t, (a) =>
+      `tstzrange(${a}.low, ${a}.high, '[)') && tstzrange(${this.bind(w.from.toISOString())}::timestamptz, ${this.bind(w.to.toISOString())}::timestamptz, '[)')`,
+    );
   }
 
   criterion(c: Criterion, t: Target): string {
@@ -33,9 +41,9 @@ export class SqlBuilder {
       case 'id':
         return `${t.id} = ANY(${this.bind(c.values)}::text[])`;
       case 'lastUpdated': {
-        if (t.row) return this.any(c.values.map((v) => dateCondition(v, `${t.row}.last_updated`, `${t.row}.last_updated + interval '1 millisecond'`, this)));
+        if (t.row) return this.any(c.values.map((v) => instantCondition(v, `${t.row}.last_updated`, this)));
         const a = this.alias('lu');
-        const conds = this.any(c.values.map((v) => dateCondition(v, `${a}.last_updated`, `${a}.last_updated + interval '1 millisecond'`, this)));
+        const conds = this.any(c.values.map((v) => instantCondition(v, `${a}.last_updated`, this)));
         return `EXISTS (SELECT 1 FROM resources ${a} WHERE ${a}.resource_type = ${t.type} AND ${a}.id = ${t.id} AND NOT ${a}.deleted AND ${conds})`;
       }
       case 'token': {
@@ -159,7 +167,8 @@ function dateCondition(v: DateValue, low: string, high: string, b: SqlBuilder): 
   const end = () => `${b.bind(v.end.toISOString())}::timestamptz`;
   switch (v.prefix) {
     case 'eq':
-      return `${low} >= ${start()} AND ${high} <= ${end()}`;
+      // the stored range lies within the search range; <@ lets the GiST range index serve it
+      return `tstzrange(${low}, ${high}, '[)') <@ tstzrange(${start()}, ${end()}, '[)')`;
     case 'ne':
       return `NOT (${low} >= ${start()} AND ${high} <= ${end()})`;
     case 'gt':
@@ -230,4 +239,72 @@ function numberCondition(v: NumberValue, columns: { value: string; system: strin
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+/** An instant (meta.lastUpdated) against a search range, on the bare column so its btree serves. */
+function instantCondition(v: DateValue, column: string, b: SqlBuilder): string {
+  const start = () => `${b.bind(v.start.toISOString())}::timestamptz`;
+  const end = () => `${b.bind(v.end.toISOString())}::timestamptz`;
+  switch (v.prefix) {
+    case 'eq':
+      return `${column} >= ${start()} AND ${column} < ${end()}`;
+    case 'ne':
+      return `NOT (${column} >= ${start()} AND ${column} < ${end()})`;
+    case 'gt':
+    case 'sa':
+      return `${column} >= ${end()}`;
+    case 'ge':
+      return `${column} >= ${start()}`;
+    case 'lt':
+    case 'eb':
+      return `${column} < ${start()}`;
+    case 'le':
+      return `${column} < ${end()}`;
+    case 'ap': {
+      const margin = Math.abs(Date.now() - v.start.getTime()) * 0.1;
+      return `${column} >= ${b.bind(new Date(v.start.getTime() - margin).toISOString())}::timestamptz AND ${column} < ${b.bind(new Date(v.end.getTime() + margin).toISOString())}::timestamptz`;
+    }
+  }
+}
+
+interface DateWindow {
+  kind: 'dateWindow';
+  param: string;
+  from: Date;
+  to: Date;
+}
+
+/**
+ * Merges single-valued lower (ge, gt) and upper (le, lt) bounds on the same date parameter into one
+ * window that one stored value must overlap. (With several values of the parameter on one resource,
+ * each bound could otherwise be met by a different value; like HAPI, Meridian asks one value to
+ * meet the window, which is what date=geX&date=ltY means in practice.)
+ */
+function mergeDateWindows(criteria: Criterion[]): (Criterion | DateWindow)[] {
+  const bounds = new Map<string, { from?: Date; to?: Date; used: Criterion[] }>();
+  for (const c of criteria) {
+    if (c.kind !== 'date' || c.values.length !== 1) continue;
+    const v = c.values[0];
+    const entry = bounds.get(c.param) ?? { used: [] };
+    if (v.prefix === 'ge' || v.prefix === 'gt') {
+      const from = v.prefix === 'ge' ? v.start : v.end;
+      entry.from = entry.from && entry.from > from ? entry.from : from;
+    } else if (v.prefix === 'le' || v.prefix === 'lt') {
+      const to = v.prefix === 'lt' ? v.start : v.end;
+      entry.to = entry.to && entry.to < to ? entry.to : to;
+    } else {
+      continue;
+    }
+    entry.used.push(c);
+    bounds.set(c.param, entry);
+  }
+  const merged = new Set<Criterion>();
+  const out: (Criterion | DateWindow)[] = [];
+  for (const [param, b] of bounds) {
+    if (b.from && b.to) {
+      b.used.forEach((c) => merged.add(c));
+      out.push({ kind: 'dateWindow', param, from: b.from, to: b.to });
+    }
+  }
+  return [...criteria.filter((c) => !merged.has(c)), ...out];
 }
