@@ -39,6 +39,8 @@ describe('/metadata', () => {
     const patient = res.body.rest[0].resource.find((r: any) => r.type === 'Patient');
     const names = patient.searchParam.map((p: any) => p.name);
     expect(names).toEqual(expect.arrayContaining(['_id', '_lastUpdated', 'identifier', 'gender', 'name', 'birthdate', 'general-practitioner', '_tag', '_profile']));
+    expect(patient.searchInclude).toEqual(expect.arrayContaining(['*', 'Patient:general-practitioner', 'Patient:organization']));
+    expect(patient.searchRevInclude).toEqual(expect.arrayContaining(['Observation:subject', 'Observation:patient', 'Provenance:target']));
     const sample: Record<string, string> = { token: 'x', string: 'x', uri: 'http://x', reference: 'Patient/x', date: 'ge2024-01-01', number: '1', quantity: '1' };
     for (const p of patient.searchParam) {
       const search = await t.http.get(`/fhir/Patient?${p.name}=${encodeURIComponent(sample[p.type])}`).set('Prefer', 'handling=strict');

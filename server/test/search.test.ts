@@ -264,6 +264,14 @@ describe('_summary and _elements', () => {
     expect(summary.birthDate).toBe('1980-04-02');
     expect(summary.communication).toBeUndefined();
     expect(summary.meta.tag).toContainEqual({ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' });
+    const text = (await bundle('Patient?_id=p-ana&_summary=text')).entry[0].resource;
+    expect(Object.keys(text).sort()).toEqual(['id', 'meta', 'resourceType', 'text']);
+    const data = (await bundle('Patient?_id=p-ana&_summary=data')).entry[0].resource;
+    expect(data.text).toBeUndefined();
+    expect(data.communication).toBeDefined();
+    const full = (await bundle('Patient?_id=p-ana&_summary=false')).entry[0].resource;
+    expect(full.text).toBeDefined();
+    expect(full.meta.tag).not.toContainEqual(expect.objectContaining({ code: 'SUBSETTED' }));
     const elements = (await bundle('Patient?_id=p-ana&_elements=gender')).entry[0].resource;
     expect(Object.keys(elements).sort()).toEqual(['gender', 'id', 'meta', 'resourceType']);
     const obs = (await bundle('Observation?_id=o-hr1&_elements=valueQuantity')).entry[0].resource;

@@ -8,6 +8,17 @@ import { resourceTypes } from './definitions.js';
 const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
 
 export function capabilityStatement(config: Config, version: string, date: string): CapabilityStatement {
+  // _revinclude: every reference parameter of any type that may point at a given type
+  const revIncludes = new Map<string, string[]>();
+  for (const source of resourceTypes()) {
+    for (const p of indexedParams(source)) {
+      if (p.type !== 'reference') continue;
+      for (const target of p.definition.target ?? []) {
+        if (!revIncludes.has(target)) revIncludes.set(target, []);
+        revIncludes.get(target)!.push(`${source}:${p.code}`);
+      }
+    }
+  }
   const resource: CapabilityStatementRestResource[] = resourceTypes().map((type) => ({
     type: type as CapabilityStatementRestResource['type'],
     profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
@@ -19,6 +30,8 @@ export function capabilityStatement(config: Config, version: string, date: strin
     conditionalRead: 'not-supported',
     conditionalUpdate: true,
     conditionalDelete: 'single',
+    searchInclude: ['*', ...indexedParams(type).filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`)],
+    ...(revIncludes.has(type) ? { searchRevInclude: revIncludes.get(type) } : {}),
     searchParam: [
       { name: '_id', type: 'token' as const, definition: 'http://hl7.org/fhir/SearchParameter/Resource-id' },
       { name: '_lastUpdated', type: 'date' as const, definition: 'http://hl7.org/fhir/SearchParameter/Resource-lastUpdated' },
