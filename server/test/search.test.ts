@@ -251,6 +251,10 @@ describe('sorting and paging', () => {
     expect((await bundle('Observation?_count=1&_total=accurate')).total).toBe(5);
     expect((await bundle('Observation?_count=1&_total=none')).total).toBeUndefined();
     expect((await bundle('Observation?status=final')).total).toBe(3);
+    const zero = await bundle('Observation?_count=0');
+    expect(zero.total).toBe(5);
+    expect(zero.entry).toBeUndefined();
+    expect(zero.link.find((l: any) => l.relation === 'next')).toBeUndefined();
     const count = await bundle('Observation?_summary=count');
     expect(count.total).toBe(5);
     expect(count.entry).toBeUndefined();

@@ -87,6 +87,8 @@ async function respondWithSearch(ctx: FhirContext, resourceType: string, types: 
   const request = parseSearch(resourceType, query, { strict, baseUrl: config.baseUrl });
   request.criteria.push(...extra);
   const count = Math.min(request.count ?? DEFAULT_COUNT, config.maxPageSize);
+  // _count=0 asks for the total only, like _summary=count
+  if (count === 0 && !request.summary) request.summary = 'count';
   const totalMode = request.total === 'none' ? 'none' : request.total || request.summary === 'count' ? 'count' : 'cheap';
   const page = await repo.search(request, types, request.summary === 'count' ? 0 : count, totalMode);
 
@@ -95,7 +97,7 @@ async function respondWithSearch(ctx: FhirContext, resourceType: string, types: 
   if (request.summary !== 'count') {
     link.push({ relation: 'first', url: pageUrl(base, query, 0) });
     if (request.offset > 0) link.push({ relation: 'previous', url: pageUrl(base, query, Math.max(0, request.offset - count)) });
-    if (page.hasNext) link.push({ relation: 'next', url: pageUrl(base, query, request.offset + count) });
+    if (page.hasNext && count > 0) link.push({ relation: 'next', url: pageUrl(base, query, request.offset + count) });
   }
   const present = (r: Resource) => summarize(r, request.summary, request.elements);
   const entry: BundleEntry[] = [
