@@ -47,18 +47,31 @@ function interpretation(m: Measure, value: number) {
 
 const referenceRange = (m: Measure) => [{ low: quantity(m, m.low), high: quantity(m, m.high), text: 'Adult normal range' }];
 
-/** A generator of Observations for the given patients (ids as the server assigned them). */
-export function observationGenerator(seed: number, patientIds: string[]): () => Record<string, unknown> {
+export interface ObservationWindow {
+  /** First instant an effectiveDateTime may have (UTC). */
+  start: number;
+  /** Days the effectiveDateTimes spread over from start. */
+  days: number;
+}
+
+/** 2024, the window of the create/read phases. */
+const YEAR_2024: ObservationWindow = { start: Date.UTC(2024, 0, 1), days: 365 };
+
+/**
+ * A generator of Observations for the given patients (ids as the server assigned them). Called with
+ * a subject id, the Observation is about that patient; without, about a random one of patientIds.
+ */
+export function observationGenerator(seed: number, patientIds: string[], window: ObservationWindow = YEAR_2024): (subjectId?: string) => Record<string, unknown> {
   const random = seededRandom(seed);
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
   const draw = (m: Measure) => Number((m.min + random() * (m.max - m.min)).toFixed(m.decimals));
-  const start = Date.UTC(2024, 0, 1);
+  const { start, days } = window;
   let sequence = 0;
 
-  return () => {
+  return (subjectId?: string) => {
     sequence += 1;
     const monitor = 1 + Math.floor(random() * 40);
-    const effective = new Date(start + Math.floor(random() * 365 * 24 * 3600) * 1000);
+    const effective = new Date(start + Math.floor(random() * days * 24 * 3600) * 1000);
     const issued = new Date(effective.getTime() + 1000 + Math.floor(random() * 4000));
     const common = {
       resourceType: 'Observation',
@@ -72,7 +85,7 @@ export function observationGenerator(seed: number, patientIds: string[]): () => 
       ],
     };
     const context = {
-      subject: { reference: `Patient/${pick(patientIds)}` },
+      subject: { reference: `Patient/${subjectId ?? pick(patientIds)}` },
       effectiveDateTime: effective.toISOString().replace('.000Z', 'Z'),
       issued: issued.toISOString(),
       device: { display: `Bedside monitor ${monitor}`, identifier: { system: 'https://bench.meridian.example.org/device', value: `BM-${monitor}` } },

@@ -3,13 +3,14 @@
 // See bench/README.md for what is measured and how to read the table.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { checkpoint, connectClients, createRawTable, INSERT_RAW, recreateDatabase, SELECT_RAW } from './database.js';
 import { envInt, expectOk, HttpClient, log, percentile, runWorkers, type HttpResponse } from './harness.js';
 import { benchPatient, observationGenerator, seededRandom } from './observations.js';
+import { searchPhase, searchReport, type Created } from './search.js';
 import { freePort, startServer } from './server-process.js';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/meridian_bench';
@@ -18,7 +19,12 @@ const READS = envInt('BENCH_READS', 3000); // timed reads per read phase
 const WARMUP = envInt('BENCH_WARMUP', 300); // untimed requests before every timed phase
 const PATIENTS = envInt('BENCH_PATIENTS', 100); // subjects the Observations point at
 const RAW_ROUNDS = envInt('BENCH_RAW_ROUNDS', 3); // raw create phases are repeated, median kept
-const TIMEOUT_S = envInt('BENCH_TIMEOUT_S', 270); // the whole run gives up after this
+const TIMEOUT_S = envInt('BENCH_TIMEOUT_S', 480); // the whole run gives up after this
+const SEARCH = process.env.BENCH_SEARCH !== '0'; // BENCH_SEARCH=0 skips the search phase
+const SEARCH_PATIENTS = envInt('BENCH_SEARCH_PATIENTS', 1000); // Patients seeded for the search phase
+const SEARCH_OBSERVATIONS = envInt('BENCH_SEARCH_OBSERVATIONS', 15); // mean Observations per seeded Patient (2/3 to 4/3 of it each)
+const SEARCH_RUNS = envInt('BENCH_SEARCH_RUNS', 300); // timed runs per search and side
+const SEARCH_WARMUP = envInt('BENCH_SEARCH_WARMUP', 50); // untimed runs before each
 const CLIENTS = 8; // the concurrent phase: 8 HTTP clients / 8 pg connections
 const SEED = 20240601;
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -104,10 +110,13 @@ async function rawBaseline(control: pg.Client, single: string[], multi: string[]
   }
 }
 
-async function meridianRest(http: HttpClient, control: pg.Client, single: string[], multi: string[]): Promise<Results> {
+/** `created` receives every Observation Meridian stored, with its id (the search phase's baseline holds them too). */
+async function meridianRest(http: HttpClient, control: pg.Client, single: string[], multi: string[], created: Created[]): Promise<Results> {
   const ids: string[] = [];
   const post = async (body: string) => {
-    ids.push(createdId(expectOk('POST /fhir/Observation', await http.request('POST', '/fhir/Observation', body))));
+    const id = createdId(expectOk('POST /fhir/Observation', await http.request('POST', '/fhir/Observation', body)));
+    ids.push(id);
+    created.push({ resourceType: 'Observation', id, body });
   };
   const create1 = await measureCreates('Meridian create 1 client', 1, control, (i) => post(single[i]));
   const create8 = await measureCreates(`Meridian create ${CLIENTS} clients`, CLIENTS, control, (i) => post(multi[i]));
@@ -187,9 +196,12 @@ async function main(): Promise<void> {
 
     // Real subjects, so the Observations would pass a referential check too (not timed).
     const patientIds: string[] = [];
+    const created: Created[] = []; // everything Meridian holds, as POSTed, with its id
     for (let n = 0; n < PATIENTS; n++) {
-      const res = expectOk('POST /fhir/Patient', await http.request('POST', '/fhir/Patient', JSON.stringify(benchPatient(n))));
+      const body = JSON.stringify(benchPatient(n));
+      const res = expectOk('POST /fhir/Patient', await http.request('POST', '/fhir/Patient', body));
       patientIds.push((JSON.parse(res.body) as { id: string }).id);
+      created.push({ resourceType: 'Patient', id: patientIds[n], body });
     }
     const single = observationBodies(patientIds, SEED, WARMUP + CREATES);
     const multi = observationBodies(patientIds, SEED + 1, WARMUP + CREATES);
@@ -198,7 +210,7 @@ async function main(): Promise<void> {
 
     // Raw first, so whatever state one side leaves behind (bloat, autovacuum) weighs on Meridian, not on the baseline.
     const raw = await rawBaseline(control, single, multi);
-    const meridian = await meridianRest(http, control, single, multi);
+    const meridian = await meridianRest(http, control, single, multi, created);
 
     const context = [
       `${CREATES} timed creates per phase and ${READS} timed reads (each after ${WARMUP} warm-up requests); `,
@@ -209,8 +221,26 @@ async function main(): Promise<void> {
     const table = report(meridian, raw, context);
     process.stdout.write(`\n${table}`);
     mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-    writeFileSync(new URL('results/latest.md', import.meta.url), table);
+    const latest = new URL('results/latest.md', import.meta.url);
+    writeFileSync(latest, table);
     log('wrote bench/results/latest.md');
+
+    if (SEARCH) {
+      // Same database, same server process: the search data joins what the phases above created.
+      const search = await searchPhase(http, control, created, {
+        databaseUrl: DATABASE_URL,
+        patients: SEARCH_PATIENTS,
+        observationsPerPatient: SEARCH_OBSERVATIONS,
+        runs: SEARCH_RUNS,
+        warmup: SEARCH_WARMUP,
+        seedClients: 4,
+        seed: SEED + 100,
+      });
+      const searchTable = searchReport(search.rows, search.context);
+      process.stdout.write(`\n${searchTable}`);
+      appendFileSync(latest, `\n${searchTable}`);
+      log('appended the search table to bench/results/latest.md');
+    }
   } finally {
     await server?.stop();
     http.close();

@@ -48,6 +48,27 @@ describe('search index extraction', () => {
     expect(compared).toBeGreaterThan(1000);
   });
 
+  it('compiled composite components give the same rows as FHIRPath', () => {
+    const samples = [observation, { ...observation, valueQuantity: undefined, valueCodeableConcept: { coding: [{ code: 'pos' }] } }, ...resourceTypes().map((t) => minimalResource(t))];
+    for (const resource of samples) {
+      const compiled = extractIndex(resource as never, 'http://localhost/fhir').composite;
+      const components = indexedParams(resource.resourceType as string).flatMap((p) => p.components ?? []);
+      const saved = components.map((c) => c.compiled);
+      for (const c of components) {
+        c.compiled = new Map();
+        c.compiled.has = () => true; // every element type "compiled" to undefined: evaluate FHIRPath
+      }
+      try {
+        expect(compiled, resource.resourceType as string).toEqual(extractIndex(resource as never, 'http://localhost/fhir').composite);
+      } finally {
+        components.forEach((c, i) => (c.compiled = saved[i]));
+      }
+    }
+    expect(extractIndex(observation as never, 'http://localhost/fhir').composite.param).toEqual(
+      expect.arrayContaining(['code-value-quantity', 'component-code-value-quantity', 'combo-code-value-quantity']),
+    );
+  });
+
   it('indexes codings, identifiers, codes and booleans as (param, system, code) rows', () => {
     const rows = extractIndex(observation as never, 'http://localhost/fhir').token;
     const triples = rows.param.map((p, i) => `${p}|${rows.system[i] ?? ''}|${rows.code[i]}`);

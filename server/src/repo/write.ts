@@ -35,29 +35,43 @@ const INDEX_TABLES: { table: string; kind: keyof IndexRows; columns: [string, st
 ];
 
 /**
- * CTEs that replace the index rows of resource ($1, $2) with the arrays bound from $first on, when
- * guard holds (e.g. "EXISTS (SELECT 1 FROM cur)"); deleteGuard says when old rows can exist.
+ * CTEs that write the index rows of resource ($1, $2) for the tables in `tables` (indexes into
+ * INDEX_TABLES), with their arrays bound from $first on, when guard holds; with replace, the old
+ * rows of every table are deleted first (an update), else there are none (a create).
  */
-function indexCtes(first: number, guard: string, deleteGuard: string): string {
+function indexCtes(tables: number[], first: number, guard: string, replace: boolean): string[] {
   let next = first;
-  return INDEX_TABLES.map(({ table, columns }, i) => {
+  const ctes: string[] = [];
+  if (replace) {
+    INDEX_TABLES.forEach(({ table }, i) => {
+      ctes.push(`old_${i} AS (DELETE FROM ${table} WHERE resource_type = $1::text AND resource_id = $2::text AND ${guard})`);
+    });
+  }
+  for (const i of tables) {
+    const { table, columns } = INDEX_TABLES[i];
     const arrays = columns.map(([, type]) => `$${next++}::${type}[]`);
     const names = columns.map(([name]) => name);
-    return `old_${i} AS (
-  DELETE FROM ${table}
-  WHERE resource_type = $1::text AND resource_id = $2::text AND ${deleteGuard} AND ${guard}
-), new_${i} AS (
+    ctes.push(`new_${i} AS (
   INSERT INTO ${table} (resource_type, resource_id, ${names.join(', ')})
   SELECT $1::text, $2::text, ${columns.map(([n, , expr]) => expr ?? `v.${n}`).join(', ')}
   FROM unnest(${arrays.join(', ')}) AS v(${names.join(', ')})
   WHERE ${guard}
-)`;
-  }).join(', ');
+)`);
+  }
+  return ctes;
 }
 
-function buildWriteSql(): string {
-  // $1..$7 are the resource's own; the index arrays follow
-  return `
+/**
+ * The statement that writes a version, for the index tables that get rows; a first version has
+ * no old index rows to delete. One prepared statement per shape ("meridian_write_<tables>_<c|u>").
+ */
+const writeStatements = new Map<string, string>();
+function writeSql(tables: number[], create: boolean): { name: string; sql: string } {
+  const name = `meridian_write_${tables.join('')}_${create ? 'c' : 'u'}`;
+  let sql = writeStatements.get(name);
+  if (!sql) {
+    // $1..$7 are the resource's own; the index arrays follow
+    sql = `
 WITH cur AS (
   INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, content)
   VALUES ($1::text, $2::text, $3::integer, $4::timestamptz, $5::boolean, $6::jsonb)
@@ -69,17 +83,19 @@ WITH cur AS (
 ), hist AS (
   INSERT INTO resource_history (resource_type, id, version_id, last_updated, method, content)
   SELECT $1::text, $2::text, $3::integer, $4::timestamptz, $7::text, $6::jsonb FROM cur
-), ${indexCtes(8, 'EXISTS (SELECT 1 FROM cur)', '$3::integer > 1')}
+)${indexCtes(tables, 8, 'EXISTS (SELECT 1 FROM cur)', !create).map((c) => `, ${c}`).join('')}
 SELECT count(*)::integer AS written FROM cur`;
+    writeStatements.set(name, sql);
+  }
+  return { name, sql };
 }
 
-const WRITE_SQL = buildWriteSql();
-
 /** Rewrites the index rows of one current resource ($1 type, $2 id) from the arrays bound from $3 on. */
-const REINDEX_SQL = `WITH ${indexCtes(3, 'true', 'true')} SELECT 1`;
+const ALL_TABLES = INDEX_TABLES.map((_, i) => i);
+const REINDEX_SQL = `WITH ${indexCtes(ALL_TABLES, 3, 'true', true).join(', ')} SELECT 1`;
 
-/** The bound values of the index arrays, in the order of INDEX_TABLES. */
-function indexParams(rows: IndexRows): unknown[][] {
+/** The bound values of the index arrays, in the order of INDEX_TABLES: one list of arrays per table. */
+function indexParams(rows: IndexRows): unknown[][][] {
   return [
     [rows.token.param, rows.token.system, rows.token.code],
     [rows.string.param, rows.string.value, rows.string.raw],
@@ -114,11 +130,13 @@ export async function writeVersion(tx: Queryable, baseUrl: string, v: VersionToW
     const { resourceType, id: _id, meta, ...rest } = v.resource;
     stored = { resourceType, id: v.id, meta: { ...meta, versionId: String(v.versionId), lastUpdated }, ...rest } as Resource;
   }
-  const index = stored ? extractIndex(stored, baseUrl) : emptyIndexRows();
+  const index = indexParams(stored ? extractIndex(stored, baseUrl) : emptyIndexRows());
+  const tables = ALL_TABLES.filter((i) => index[i][0].length > 0);
+  const { name, sql } = writeSql(tables, v.versionId === 1);
   const { rows } = await tx.query<{ written: number }>(
-    WRITE_SQL,
-    [v.resourceType, v.id, v.versionId, lastUpdated, !stored, stored ? JSON.stringify(stored) : null, v.method, ...indexParams(index).flat()],
-    'meridian_write_version',
+    sql,
+    [v.resourceType, v.id, v.versionId, lastUpdated, !stored, stored ? JSON.stringify(stored) : null, v.method, ...tables.flatMap((i) => index[i])],
+    name,
   );
   if (rows[0]?.written !== 1) throw new ConcurrentWriteError();
   return stored;

@@ -13,7 +13,7 @@ export interface PathPlan {
   referenceTo?: string;
 }
 
-const PART = /^\(?\s*([A-Z][A-Za-z]*)((?:\.[a-z][A-Za-z0-9]*)+)(?:\s+as\s+([A-Za-z]+)|\.ofType\(([A-Za-z]+)\))?\s*\)?$/;
+const PART = /^\(?\s*([A-Z][A-Za-z]*)((?:\.[a-z][A-Za-z0-9]*)*)(?:\s+as\s+([A-Za-z]+)|\.(?:ofType|as)\(([A-Za-z]+)\))?\s*\)?$/;
 
 /** The paths of an expression for one resource type, or undefined when it needs FHIRPath. */
 export function compilePaths(resourceType: string, expression: string): PathPlan[] | undefined {
@@ -22,31 +22,51 @@ export function compilePaths(resourceType: string, expression: string): PathPlan
     const resolveIs = /^(.*)\.where\(resolve\(\) is ([A-Z][A-Za-z]+)\)$/.exec(part);
     const match = PART.exec(resolveIs ? resolveIs[1] : part);
     if (!match) return undefined;
-    const [, root, dotted, asKeyword, ofType] = match;
+    const [, root0, dotted, asKeyword, ofType] = match;
     const asType = asKeyword ?? ofType;
-    if (root !== resourceType && root !== 'Resource' && root !== 'DomainResource') continue;
-    const names = dotted.slice(1).split('.');
+    if (root0 !== resourceType && root0 !== 'Resource' && root0 !== 'DomainResource') continue;
+    const root = resourceType;
+    if (asType && !dotted) return undefined;
+    const names = dotted ? dotted.slice(1).split('.') : [];
     const keys: string[] = [];
-    let typeName = resourceType;
+    let typeName = root;
+    let choices: string[] | undefined; // the types of a trailing choice element without "as"
     for (let i = 0; i < names.length; i++) {
       const elements = core.tryGetDataType(typeName)?.elements;
       const last = i === names.length - 1;
       const element = elements?.[names[i]];
+      const choice = elements?.[`${names[i]}[x]`];
       if (element && element.type.length === 1) {
         keys.push(names[i]);
         typeName = element.type[0].code;
-      } else if (last && asType && elements?.[`${names[i]}[x]`]?.type.some((t) => t.code === asType)) {
-        keys.push(names[i] + asType[0].toUpperCase() + asType.slice(1));
-        typeName = asType;
+      } else if (last && asType && choice) {
+        // FHIRPath names types either way (dateTime, DateTime): compare without case
+        const type = choice.type.find((t) => t.code.toLowerCase() === asType.toLowerCase())?.code;
+        if (!type) return undefined;
+        keys.push(names[i] + type[0].toUpperCase() + type.slice(1));
+        typeName = type;
+      } else if (last && !asType && choice) {
+        choices = choice.type.map((t) => t.code);
+        keys.push(names[i]);
       } else {
         return undefined;
       }
     }
-    if (asType && typeName !== asType) return undefined;
     if (resolveIs && typeName !== 'Reference') return undefined;
-    plans.push({ keys, type: typeName, ...(resolveIs ? { referenceTo: resolveIs[2] } : {}) });
+    if (choices) {
+      const base = keys.slice(0, -1);
+      const name = keys[keys.length - 1];
+      for (const type of choices) plans.push({ keys: [...base, name + type[0].toUpperCase() + type.slice(1)], type });
+    } else {
+      plans.push({ keys, type: typeName, ...(resolveIs ? { referenceTo: resolveIs[2] } : {}) });
+    }
   }
   return plans;
+}
+
+/** A component expression of a composite ("code", "value.ofType(Quantity)") on elements of a type. */
+export function compileRelative(typeName: string, expression: string): PathPlan[] | undefined {
+  return compilePaths(typeName, expression.split('|').map((p) => `${typeName}.${p.trim()}`).join(' | '));
 }
 
 /** The values a compiled path reaches in a resource, arrays flattened. */

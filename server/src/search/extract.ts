@@ -3,10 +3,10 @@
 // type with an expression is evaluated.
 import type { Resource } from '@medplum/fhirtypes';
 import { core } from '../fhir/definitions.js';
-import { walkPath } from './compile.js';
+import { compileRelative, walkPath } from './compile.js';
 import { normalizeText } from './normalize.js';
 import { parseDateRange } from './ranges.js';
-import { indexedParams, type RegisteredParam } from './registry.js';
+import { indexedParams, type CompositeComponent, type RegisteredParam } from './registry.js';
 
 export interface IndexRows {
   token: { param: string[]; system: (string | null)[]; code: string[] };
@@ -211,18 +211,21 @@ function compositeRows(resource: Resource, param: RegisteredParam): CompositeRow
   const [first, second] = param.components!;
   const rows: CompositeRow[] = [];
   for (const element of typedValues(resource, param)) {
-    const evaluate = (expression: typeof first.expression) => {
+    const evaluate = (component: CompositeComponent): { type: string; value: any }[] => {
+      if (!component.compiled.has(element.type)) component.compiled.set(element.type, compileRelative(element.type, component.text));
+      const plans = component.compiled.get(element.type);
+      if (plans) return plans.flatMap((plan) => walkPath(element.value, plan.keys).map((value) => ({ type: plan.type, value })));
       try {
-        return core.evalFhirPathTyped(expression, [element]);
+        return core.evalFhirPathTyped(component.expression, [element]);
       } catch {
         return [];
       }
     };
-    const codes = evaluate(first.expression).flatMap(({ type, value }) =>
+    const codes = evaluate(first).flatMap(({ type, value }) =>
       type === 'CodeableConcept' ? (value.coding ?? []) : type === 'Coding' ? [value] : typeof value === 'string' ? [{ code: value }] : [],
     );
     const empty = { valueSystem: null, valueCode: null, valueNumber: null, valueLow: null, valueHigh: null, valueText: null };
-    const values: Omit<CompositeRow, 'system' | 'code'>[] = evaluate(second.expression).flatMap(({ type, value }) => {
+    const values: Omit<CompositeRow, 'system' | 'code'>[] = evaluate(second).flatMap(({ type, value }) => {
       if (second.type === 'token') {
         const codings = type === 'CodeableConcept' ? (value.coding ?? []) : type === 'Coding' ? [value] : typeof value === 'string' || typeof value === 'boolean' ? [{ code: String(value) }] : [];
         return codings.filter((c: any) => c.code).map((c: any) => ({ ...empty, valueSystem: c.system ?? null, valueCode: c.code }));

@@ -13,7 +13,15 @@ export interface RegisteredParam {
   /** The expression as plain property walks, when it is that simple (see compile.ts). */
   paths?: PathPlan[];
   /** For a composite: its two components (a token, then a token, quantity, date or string). */
-  components?: { type: SearchParameter['type']; expression: ReturnType<typeof core.parseFhirPath> }[];
+  components?: CompositeComponent[];
+}
+
+export interface CompositeComponent {
+  type: SearchParameter['type'];
+  text: string;
+  expression: ReturnType<typeof core.parseFhirPath>;
+  /** The expression compiled for elements of each type it is applied to (undefined: use FHIRPath). */
+  compiled: Map<string, PathPlan[] | undefined>;
 }
 
 let typeByUrl: Map<string, SearchParameter['type']> | undefined;
@@ -25,7 +33,12 @@ function compositeComponents(definition: SearchParameter): RegisteredParam['comp
     typeByUrl = new Map();
     for (const e of readJson('fhir/r4/search-parameters.json').entry as { resource: SearchParameter }[]) typeByUrl.set(e.resource.url!, e.resource.type);
   }
-  const components = definition.component.map((c) => ({ type: typeByUrl!.get(c.definition!)!, expression: core.parseFhirPath(c.expression!) }));
+  const components = definition.component.map((c) => ({
+    type: typeByUrl!.get(c.definition!)!,
+    text: c.expression!,
+    expression: core.parseFhirPath(c.expression!),
+    compiled: new Map<string, PathPlan[] | undefined>(),
+  }));
   const [first, second] = components;
   if (first.type !== 'token' || !['token', 'quantity', 'date', 'string'].includes(second.type)) return undefined;
   return components;
