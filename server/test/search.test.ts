@@ -247,6 +247,16 @@ describe('sorting and paging', () => {
     expect(first.link.find((l: any) => l.relation === 'self').url).toBe('http://localhost/fhir/Observation?_sort=_id&_count=2');
   });
 
+  it('entries are full resources, resourceType first; _pretty indents the Bundle', async () => {
+    const b = await bundle('Patient?_id=p-ana');
+    expect(Object.keys(b.entry[0].resource)[0]).toBe('resourceType');
+    expect(b.entry[0].resource.name[0].family).toBe('Núñez');
+    expect(b.entry[0].fullUrl).toBe('http://localhost/fhir/Patient/p-ana');
+    const pretty = await t.http.get('/fhir/Patient?_id=p-ana&_pretty=true');
+    expect(pretty.text).toMatch(/^\{\n {2}"resourceType": "Bundle"/);
+    expect(pretty.headers['content-type']).toBe('application/fhir+json; charset=utf-8');
+  });
+
   it('_total and _summary=count', async () => {
     expect((await bundle('Observation?_count=1&_total=accurate')).total).toBe(5);
     expect((await bundle('Observation?_count=1&_total=none')).total).toBeUndefined();

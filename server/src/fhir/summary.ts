@@ -51,6 +51,7 @@ function keep(resource: Resource, wanted: (element: string) => boolean, known: S
 }
 
 export function summarize(resource: Resource, summary: 'true' | 'false' | 'count' | 'data' | 'text' | undefined, elements?: string[]): Resource {
+  if ((summary === undefined || summary === 'false' || summary === 'count') && !elements?.length) return resource;
   const f = elementFlags(resource.resourceType);
   const known = new Set([...f.summary, ...f.mandatory]);
   if (summary === 'true') return keep(resource, (e) => f.summary.has(e), known);

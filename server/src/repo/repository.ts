@@ -6,7 +6,7 @@ import type { Db, Queryable } from '../db/index.js';
 import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcome.js';
 import { criteriaKey, parseCriteria, SqlBuilder, type Criterion, type SearchRequest } from '../search/index.js';
 import { inReadingOrder } from './present.js';
-import { runSearch, type SearchPage } from './search.js';
+import { RESOURCE_JSON, runSearch, type SearchPage } from './search.js';
 import { ConcurrentWriteError, writeVersion, type WriteMethod } from './write.js';
 
 export interface WriteResult {
@@ -70,6 +70,20 @@ export class Repository {
       'meridian_read',
     );
     return currentOrThrow(resourceType, id, rows[0]);
+  }
+
+  /** The current version as stored JSON text (resourceType first), for a read that sends it as it is. */
+  async readJson(resourceType: string, id: string): Promise<{ json: string; versionId: number; lastUpdated: Date }> {
+    const { rows } = await this.db.query<{ version_id: number; deleted: boolean; json: string | null; last_updated: Date }>(
+      `SELECT r.version_id, r.deleted, r.last_updated, CASE WHEN r.deleted THEN NULL ELSE ${RESOURCE_JSON} END AS json
+       FROM resources r WHERE r.resource_type = $1 AND r.id = $2`,
+      [resourceType, id],
+      'meridian_read_json',
+    );
+    const row = rows[0];
+    if (!row) throw notFound(`${resourceType}/${id} is not known`);
+    if (row.deleted || row.json === null) throw gone(`${resourceType}/${id} was deleted`);
+    return { json: row.json, versionId: row.version_id, lastUpdated: new Date(row.last_updated) };
   }
 
   async vread(resourceType: string, id: string, versionId: string): Promise<Resource> {

@@ -1,13 +1,21 @@
 // Runs a parsed search: matches (sorted, one page), the total when asked, and _include/_revinclude.
-import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.js';
 import { searchParam, SqlBuilder, type IncludeRequest, type SearchRequest, type SortKey } from '../search/index.js';
-import { inReadingOrder } from './present.js';
+
+/** A resource as stored, with its JSON text straight from the database (no parse, no stringify). */
+export interface FoundResource {
+  resourceType: string;
+  id: string;
+  json: string;
+}
+
+/** The content as JSON text with resourceType first (stored content always has id and meta too). */
+export const RESOURCE_JSON = `'{"resourceType":' || to_json(r.resource_type)::text || ', ' || substr((r.content - 'resourceType')::text, 2)`;
 
 export interface SearchPage {
-  matches: Resource[];
+  matches: FoundResource[];
   /** Resources added by _include/_revinclude. */
-  included: Resource[];
+  included: FoundResource[];
   hasNext: boolean;
   total?: number;
 }
@@ -24,11 +32,11 @@ export async function runSearch(db: Queryable, request: SearchRequest, types: st
   const where = `r.resource_type = ANY(${b.bind(types)}::text[]) AND NOT r.deleted AND ${b.where(request.criteria, { type: 'r.resource_type', id: 'r.id', row: 'r' })}`;
   const order = [...request.sort.map((k) => sortExpression(k, request.resourceType, b)), 'r.resource_type', 'r.id'].join(', ');
   const countParams = [...b.params];
-  const { rows } = await db.query<{ content: Resource }>(
-    `SELECT r.content FROM resources r WHERE ${where} ORDER BY ${order} LIMIT ${b.bind(count + 1)} OFFSET ${b.bind(request.offset)}`,
+  const { rows } = await db.query<{ resource_type: string; id: string; json: string }>(
+    `SELECT r.resource_type, r.id, ${RESOURCE_JSON} AS json FROM resources r WHERE ${where} ORDER BY ${order} LIMIT ${b.bind(count + 1)} OFFSET ${b.bind(request.offset)}`,
     b.params,
   );
-  const matches = rows.slice(0, count).map((r) => inReadingOrder(r.content));
+  const matches = rows.slice(0, count).map(toFound);
   const hasNext = rows.length > count;
   let found: number | undefined;
   if (total !== 'none' && !hasNext && (matches.length > 0 || request.offset === 0)) {
@@ -64,13 +72,17 @@ function sortExpression(key: SortKey, resourceType: string, b: SqlBuilder): stri
   );
 }
 
-async function runIncludes(db: Queryable, matches: Resource[], include: IncludeRequest[], revinclude: IncludeRequest[]): Promise<Resource[]> {
+const toFound = (row: { resource_type: string; id: string; json: string }): FoundResource => ({ resourceType: row.resource_type, id: row.id, json: row.json });
+
+type Ref = { resourceType: string; id: string };
+
+async function runIncludes(db: Queryable, matches: FoundResource[], include: IncludeRequest[], revinclude: IncludeRequest[]): Promise<FoundResource[]> {
   if (!matches.length || (!include.length && !revinclude.length)) return [];
   const seen = new Set(matches.map(key));
-  const included: Resource[] = [];
-  let frontier = matches;
+  const included: FoundResource[] = [];
+  let frontier: FoundResource[] = matches;
   for (let round = 0; round < MAX_INCLUDE_ROUNDS && frontier.length && included.length < MAX_INCLUDED; round++) {
-    const found: Resource[] = [];
+    const found: FoundResource[] = [];
     for (const inc of include) {
       if (round > 0 && !inc.iterate) continue;
       found.push(...(await followReferences(db, frontier, inc)));
@@ -90,26 +102,26 @@ async function runIncludes(db: Queryable, matches: Resource[], include: IncludeR
   return included;
 }
 
-const key = (r: Resource) => `${r.resourceType}/${r.id}`;
+const key = (r: Ref) => `${r.resourceType}/${r.id}`;
 
 /** _include: the resources that the given resources of inc.sourceType refer to through inc.param. */
-async function followReferences(db: Queryable, from: Resource[], inc: IncludeRequest): Promise<Resource[]> {
-  const sources = from.filter((r) => r.resourceType === inc.sourceType).map((r) => r.id!);
+async function followReferences(db: Queryable, from: Ref[], inc: IncludeRequest): Promise<FoundResource[]> {
+  const sources = from.filter((r) => r.resourceType === inc.sourceType).map((r) => r.id);
   if (!sources.length) return [];
   const b = new SqlBuilder();
   const conditions = [`x.resource_type = ${b.bind(inc.sourceType)}`, `x.resource_id = ANY(${b.bind(sources)}::text[])`];
   if (inc.param) conditions.push(`x.param = ${b.bind(inc.param)}`);
   if (inc.targetType) conditions.push(`x.target_type = ${b.bind(inc.targetType)}`);
-  const { rows } = await db.query<{ content: Resource }>(
-    `SELECT r.content FROM resources r WHERE NOT r.deleted AND (r.resource_type, r.id) IN (
+  const { rows } = await db.query<{ resource_type: string; id: string; json: string }>(
+    `SELECT r.resource_type, r.id, ${RESOURCE_JSON} AS json FROM resources r WHERE NOT r.deleted AND (r.resource_type, r.id) IN (
        SELECT x.target_type, x.target_id FROM search_reference x WHERE ${conditions.join(' AND ')} AND x.target_id IS NOT NULL)`,
     b.params,
   );
-  return rows.map((r) => inReadingOrder(r.content));
+  return rows.map(toFound);
 }
 
 /** _revinclude: resources of inc.sourceType that refer to the given resources through inc.param. */
-async function followReverse(db: Queryable, to: Resource[], inc: IncludeRequest): Promise<Resource[]> {
+async function followReverse(db: Queryable, to: Ref[], inc: IncludeRequest): Promise<FoundResource[]> {
   if (!to.length) return [];
   const b = new SqlBuilder();
   const conditions = [
@@ -117,10 +129,10 @@ async function followReverse(db: Queryable, to: Resource[], inc: IncludeRequest)
     `(x.target_type, x.target_id) IN (SELECT * FROM unnest(${b.bind(to.map((r) => r.resourceType))}::text[], ${b.bind(to.map((r) => r.id))}::text[]))`,
   ];
   if (inc.param) conditions.push(`x.param = ${b.bind(inc.param)}`);
-  const { rows } = await db.query<{ content: Resource }>(
-    `SELECT r.content FROM resources r WHERE NOT r.deleted AND (r.resource_type, r.id) IN (
+  const { rows } = await db.query<{ resource_type: string; id: string; json: string }>(
+    `SELECT r.resource_type, r.id, ${RESOURCE_JSON} AS json FROM resources r WHERE NOT r.deleted AND (r.resource_type, r.id) IN (
        SELECT x.resource_type, x.resource_id FROM search_reference x WHERE ${conditions.join(' AND ')})`,
     b.params,
   );
-  return rows.map((r) => inReadingOrder(r.content));
+  return rows.map(toFound);
 }

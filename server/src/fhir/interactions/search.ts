@@ -1,7 +1,8 @@
 // search-type (GET /Type?..., POST /Type/_search), compartment search (GET /Patient/id/Type, /Patient/id/*)
 // and Patient/$everything: a searchset Bundle with offset paging links, totals, includes, _summary
 // and _elements, and the warnings of a lenient search as an OperationOutcome entry.
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
+import type { FoundResource } from '../../repo/search.js';
 import { parseSearch, type Criterion } from '../../search/index.js';
 import { patientCompartment } from '../../search/compartment.js';
 import type { FhirContext } from '../context.js';
@@ -99,25 +100,27 @@ async function respondWithSearch(ctx: FhirContext, resourceType: string, types: 
     if (request.offset > 0) link.push({ relation: 'previous', url: pageUrl(base, query, Math.max(0, request.offset - count)) });
     if (page.hasNext && count > 0) link.push({ relation: 'next', url: pageUrl(base, query, request.offset + count) });
   }
-  const present = (r: Resource) => summarize(r, request.summary, request.elements);
-  const entry: BundleEntry[] = [
-    ...page.matches.map((r) => ({ fullUrl: `${config.baseUrl}/${r.resourceType}/${r.id}`, resource: present(r), search: { mode: 'match' as const } })),
-    ...page.included.map((r) => ({ fullUrl: `${config.baseUrl}/${r.resourceType}/${r.id}`, resource: present(r), search: { mode: 'include' as const } })),
-  ];
+  // Entries are spliced in as the JSON text the database gave: no parse and stringify per resource
+  // unless _summary or _elements asks for a subset.
+  const subset = request.summary !== undefined && request.summary !== 'false' ? true : !!request.elements?.length;
+  const resourceJson = (r: FoundResource) => (subset ? JSON.stringify(summarize(JSON.parse(r.json), request.summary, request.elements)) : r.json);
+  const entryJson = (r: FoundResource, mode: 'match' | 'include') =>
+    `{"fullUrl":${JSON.stringify(`${config.baseUrl}/${r.resourceType}/${r.id}`)},"resource":${resourceJson(r)},"search":{"mode":"${mode}"}}`;
+  const entries = [...page.matches.map((r) => entryJson(r, 'match')), ...page.included.map((r) => entryJson(r, 'include'))];
   if (request.warnings.length) {
-    entry.push({
-      resource: outcome(request.warnings.map((w) => issue('warning', 'not-supported', w))),
-      search: { mode: 'outcome' },
-    });
+    const warning: BundleEntry = { resource: outcome(request.warnings.map((w) => issue('warning', 'not-supported', w))), search: { mode: 'outcome' } };
+    entries.push(JSON.stringify(warning));
   }
   const bundle: Bundle = {
     resourceType: 'Bundle',
     type: 'searchset',
     ...(page.total !== undefined ? { total: page.total } : {}),
     link,
-    ...(entry.length ? { entry } : {}),
   };
-  ctx.body = bundle;
+  const head = JSON.stringify(bundle);
+  const text = entries.length ? `${head.slice(0, -1)},"entry":[${entries.join(',')}]}` : head;
+  ctx.type = `${ctx.state.responseType}; charset=utf-8`;
+  ctx.body = ctx.query._pretty === 'true' ? JSON.stringify(JSON.parse(text), null, 2) : text;
 }
 
 function pageUrl(base: string, query: URLSearchParams, offset: number): string {
