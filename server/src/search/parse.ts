@@ -2,7 +2,7 @@
 // prefix and value is checked here; what cannot be understood is a 400 (or, for an unknown parameter
 // in lenient mode, a warning), so SQL is only ever built from known parameters.
 import { badRequest } from '../fhir/outcome.js';
-import type { CompositeValue, Criterion, DateValue, IncludeRequest, NumberValue, Prefix, ReferenceValue, SortKey, TokenValue } from './ast.js';
+import type { CompositeValue, Criterion, DateValue, IncludeRequest, IndexTable, NumberValue, Prefix, ReferenceValue, SortKey, TokenValue } from './ast.js';
 import { normalizeText } from './normalize.js';
 import { parseDateRange } from './ranges.js';
 import { searchParam, type RegisteredParam } from './registry.js';
@@ -315,7 +315,7 @@ function wholeNumber(name: string, value: string): number {
   return Number(value);
 }
 
-function tableOf(param: RegisteredParam): import('./ast.js').IndexTable {
+function tableOf(param: RegisteredParam): IndexTable {
   switch (param.type) {
     case 'token':
       return 'search_token';

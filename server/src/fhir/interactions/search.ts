@@ -52,13 +52,8 @@ export async function everything(ctx: FhirContext): Promise<void> {
       { kind: 'compartment', targetType: type, targetId: id, links },
     ],
   };
-  await repoRead(ctx, type, id);
+  await ctx.state.app.repo.read(type, id); // 404 or 410 unless the patient exists
   await respondWithSearch(ctx, 'Resource', searched, query, [criterion], `${type}/${id}/$everything`);
-}
-
-/** 404/410 unless the compartment's focus exists. */
-async function repoRead(ctx: FhirContext, type: string, id: string): Promise<void> {
-  await ctx.state.app.repo.read(type, id);
 }
 
 function compartmentOf(type: string, id: string, only: string | undefined) {
