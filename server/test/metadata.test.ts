@@ -22,7 +22,7 @@ describe('/metadata', () => {
     expect(cs.implementation.url).toBe('http://localhost/fhir');
     const rest = cs.rest[0];
     expect(rest.mode).toBe('server');
-    expect(rest.interaction).toEqual([{ code: 'history-system' }]);
+    expect(rest.interaction).toEqual([{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }]);
     expect(rest.resource.map((r: any) => r.type)).toEqual(resourceTypes());
     for (const r of rest.resource) {
       expect(r.interaction.map((i: any) => i.code).sort()).toEqual(

@@ -73,7 +73,7 @@ export function capabilityStatement(config: Config, version: string, date: strin
           'are not supported yet. ' +
           'Authorization is not enforced yet: every caller is anonymous.',
         resource,
-        interaction: [{ code: 'history-system' }],
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
       },
     ],
   };

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { capabilityStatement } from './capability.js';
 import type { FhirContext, FhirState } from './context.js';
 import { isResourceType } from './definitions.js';
+import { batchOrTransaction } from './interactions/bundle.js';
 import { create } from './interactions/create.js';
 import { conditionalRemove, remove } from './interactions/delete.js';
 import { history } from './interactions/history.js';
@@ -30,6 +31,7 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
   router.get('/metadata', (ctx) => {
     ctx.body = metadata;
   });
+  router.post('/', h(batchOrTransaction));
   router.get('/_history', h(history));
   router.post('/\\$reindex', h(reindexOperation));
   router.post('/:type/\\$reindex', h(reindexOperation));

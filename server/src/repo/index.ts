@@ -1,2 +1,3 @@
-export { Repository, type WriteResult, type ConditionalCreateResult, type DeleteResult, type HistoryEntry, type HistoryQuery } from './repository.js';
+export { Repository, TransactionOps, type WriteResult, type ConditionalCreateResult, type DeleteResult, type HistoryEntry, type HistoryQuery } from './repository.js';
 export type { WriteMethod } from './write.js';
+export type { FoundResource, SearchPage } from './search.js';

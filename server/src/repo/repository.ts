@@ -223,6 +223,14 @@ export class Repository {
     return { entries, nextBefore: rows.length > q.count ? entries[entries.length - 1].seq : undefined };
   }
 
+  /**
+   * Runs fn with operations that all share one database transaction (a transaction Bundle): it
+   * commits when fn resolves, rolls back when it throws, and starts again if it lost a race.
+   */
+  inTransaction<T>(fn: (tx: TransactionOps) => Promise<T>): Promise<T> {
+    return this.transaction((tx) => fn(new TransactionOps(tx, this.baseUrl)));
+  }
+
   /** Runs fn in a transaction, again from the start when it lost a race with another writer. */
   private async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -234,6 +242,43 @@ export class Repository {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
       }
     }
+  }
+}
+
+/** Interactions inside one open transaction; see Repository.inTransaction. */
+export class TransactionOps {
+  constructor(
+    private readonly tx: Queryable,
+    private readonly baseUrl: string,
+  ) {}
+
+  read(resourceType: string, id: string): Promise<Resource> {
+    return readCurrent(this.tx, resourceType, id);
+  }
+
+  /** Ids of current resources matching criteria (at most two: enough to tell one from many). */
+  match(resourceType: string, query: URLSearchParams): Promise<string[]> {
+    return lockAndMatch(this.tx, resourceType, parseCriteria(resourceType, query, this.baseUrl));
+  }
+
+  async create(resource: Resource, id: string): Promise<Resource> {
+    return (await writeVersion(this.tx, this.baseUrl, { resourceType: resource.resourceType, id, versionId: 1, method: 'POST', resource }))!;
+  }
+
+  update(resourceType: string, id: string, resource: Resource, ifMatch?: number): Promise<WriteResult> {
+    return updateIn(this.tx, this.baseUrl, resourceType, id, () => resource, 'PUT', ifMatch);
+  }
+
+  patch(resourceType: string, id: string, apply: (current: Resource) => Resource, ifMatch?: number): Promise<WriteResult> {
+    return updateIn(this.tx, this.baseUrl, resourceType, id, requireCurrent(resourceType, id, apply), 'PATCH', ifMatch);
+  }
+
+  delete(resourceType: string, id: string, ifMatch?: number): Promise<DeleteResult> {
+    return deleteIn(this.tx, this.baseUrl, resourceType, id, ifMatch);
+  }
+
+  search(request: SearchRequest, count: number): Promise<SearchPage> {
+    return runSearch(this.tx, request, [request.resourceType], count, 'cheap');
   }
 }
 

@@ -1,0 +1,216 @@
+// Batch and transaction Bundles (FHIR R4 3.1.0.11). A transaction is one database transaction:
+// DELETE, then POST, then PUT/PATCH, then GET; fullUrls and conditional references are resolved
+// before anything is written; any failing entry rolls everything back and is named in the outcome.
+// A batch runs each entry on its own and reports each entry's outcome.
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
+import type { TransactionOps } from '../../repo/index.js';
+import { parseSearch } from '../../search/index.js';
+import type { AppContext } from '../context.js';
+import { etag } from '../http.js';
+import { badRequest, notFound, preconditionFailed, FhirError } from '../outcome.js';
+import { applyFhirPathPatch, applyJsonPatch } from '../patch.js';
+import { assertResourceOfType, assertValid } from '../validate.js';
+import { atEntry, entryError, type Entry } from './entries.js';
+import { rewriteReferences } from './references.js';
+
+const STATUS_TEXT: Record<number, string> = { 200: '200 OK', 201: '201 Created', 204: '204 No Content', 304: '304 Not Modified' };
+const statusLine = (status: number) => STATUS_TEXT[status] ?? String(status);
+
+export interface ProcessOptions {
+  /** Prefer: return=minimal leaves resources out of the response entries. */
+  minimal: boolean;
+}
+
+export async function processTransaction(app: AppContext, parsed: (Entry | FhirError)[], options: ProcessOptions): Promise<Bundle> {
+  const failed = parsed.find((e) => e instanceof FhirError);
+  if (failed) throw failed;
+  const original = parsed as Entry[];
+  // everything that can be checked without the database is checked first
+  for (const e of original) atEntry(e, () => checkBody(e));
+  const responses = await app.repo.inTransaction(async (ops) => {
+    // a fresh copy per attempt: a transaction that lost a race runs again from the start
+    const entries = original.map((e) => ({ ...e, resource: e.resource && structuredClone(e.resource) }));
+    const out = new Map<number, BundleEntry>();
+    const ids = new Map<string, string>(); // fullUrl -> Type/id
+    const byMethod = (...methods: string[]) => entries.filter((e) => methods.includes(e.method));
+
+    for (const e of byMethod('DELETE')) out.set(e.index, await atEntry(e, () => deleteEntry(ops, e)));
+
+    // ids of everything written, known before any reference is rewritten
+    const targets = new Map<Entry, { id: string; existing?: Resource }>();
+    for (const e of byMethod('POST')) {
+      await atEntry(e, async () => {
+        let existing: Resource | undefined;
+        if (e.ifNoneExist) {
+          const matches = await ops.match(e.type, criteria(e.ifNoneExist));
+          if (matches.length > 1) throw preconditionFailed(`ifNoneExist matched ${matches.length} or more ${e.type} resources`);
+          if (matches.length === 1) existing = await ops.read(e.type, matches[0]);
+        }
+        const id = existing?.id ?? randomUUID();
+        targets.set(e, { id, existing });
+        if (e.fullUrl) ids.set(e.fullUrl, `${e.type}/${id}`);
+      });
+    }
+    for (const e of byMethod('PUT', 'PATCH')) {
+      await atEntry(e, async () => {
+        let id = e.id;
+        if (!id) {
+          const matches = await ops.match(e.type, e.query!);
+          if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${e.type} resources`);
+          if (matches.length === 0 && e.method === 'PATCH') throw notFound(`No ${e.type} matches the criteria`);
+          id = matches[0] ?? e.resource?.id ?? randomUUID();
+        }
+        targets.set(e, { id });
+        if (e.fullUrl) ids.set(e.fullUrl, `${e.type}/${id}`);
+      });
+    }
+
+    const resolveConditional = async (type: string, query: URLSearchParams) => {
+      const matches = await ops.match(type, query);
+      if (matches.length === 0) throw badRequest(`Conditional reference ${type}?${query} matches no resource`);
+      if (matches.length > 1) throw preconditionFailed(`Conditional reference ${type}?${query} matches more than one resource`);
+      return `${type}/${matches[0]}`;
+    };
+    // (the resources were validated before: rewriting only replaces reference strings)
+    for (const e of byMethod('POST', 'PUT')) await atEntry(e, () => rewriteReferences(e.resource!, ids, resolveConditional));
+
+    for (const e of byMethod('POST')) {
+      out.set(e.index, await atEntry(e, async () => {
+        const { id, existing } = targets.get(e)!;
+        if (existing) return written(app, existing, 200, options);
+        return written(app, await ops.create({ ...e.resource!, id }, id), 201, options);
+      }));
+    }
+    for (const e of byMethod('PUT', 'PATCH')) {
+      out.set(e.index, await atEntry(e, async () => {
+        const { id } = targets.get(e)!;
+        const ifMatch = versionOf(e.ifMatch, 'ifMatch');
+        if (e.method === 'PUT') {
+          if (e.id && e.resource!.id !== e.id) throw badRequest(`The resource's id "${e.resource!.id ?? ''}" does not match "${e.id}" from request.url`);
+          const result = await ops.update(e.type, id, { ...e.resource!, id }, ifMatch);
+          return written(app, result.resource, result.created ? 201 : 200, options);
+        }
+        const result = await ops.patch(e.type, id, patcher(e), ifMatch);
+        return written(app, result.resource, 200, options);
+      }));
+    }
+    for (const e of byMethod('GET', 'HEAD')) out.set(e.index, await atEntry(e, () => readEntry(app, ops, e)));
+    return entries.map((e) => out.get(e.index)!);
+  });
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
+}
+
+export async function processBatch(app: AppContext, entries: (Entry | FhirError)[], options: ProcessOptions): Promise<Bundle> {
+  const out: BundleEntry[] = [];
+  for (const e of entries) {
+    if (e instanceof FhirError) {
+      out.push({ response: { status: String(e.status), outcome: e.outcome } });
+      continue;
+    }
+    try {
+      // each entry is a transaction of one: it commits or fails alone (no fullUrl rewriting in a batch)
+      const [response] = (await processTransaction(app, [{ ...e, fullUrl: undefined }], options)).entry!;
+      out.push(response);
+    } catch (err) {
+      const named = entryError(e, err);
+      if (!(named instanceof FhirError) || named.status >= 500) throw err;
+      out.push({ response: { status: String(named.status), outcome: named.outcome } });
+    }
+  }
+  return { resourceType: 'Bundle', type: 'batch-response', entry: out };
+}
+
+function checkBody(e: Entry): void {
+  if (e.method === 'POST' || e.method === 'PUT') {
+    assertResourceOfType(e.resource, e.type);
+    assertValid(e.resource!);
+  }
+}
+
+async function deleteEntry(ops: TransactionOps, e: Entry): Promise<BundleEntry> {
+  const ifMatch = versionOf(e.ifMatch, 'ifMatch');
+  let id = e.id;
+  if (!id) {
+    const matches = await ops.match(e.type, e.query!);
+    if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${e.type} resources`);
+    id = matches[0];
+  }
+  if (!id) return { response: { status: statusLine(204) } };
+  try {
+    const result = await ops.delete(e.type, id, ifMatch);
+    return { response: { status: statusLine(204), ...(result.versionId ? { etag: etag(result.versionId) } : {}) } };
+  } catch (err) {
+    if (err instanceof FhirError && err.status === 404 && ifMatch === undefined) return { response: { status: statusLine(204) } };
+    throw err;
+  }
+}
+
+async function readEntry(app: AppContext, ops: TransactionOps, e: Entry): Promise<BundleEntry> {
+  if (e.query || !e.id) {
+    const request = parseSearch(e.type, e.query ?? new URLSearchParams(), { strict: false, baseUrl: app.config.baseUrl });
+    const page = await ops.search(request, Math.min(request.count ?? 20, app.config.maxPageSize));
+    const searchset: Bundle = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      ...(page.total !== undefined ? { total: page.total } : {}),
+      entry: [
+        ...page.matches.map((r) => ({ fullUrl: `${app.config.baseUrl}/${r.resourceType}/${r.id}`, resource: JSON.parse(r.json), search: { mode: 'match' as const } })),
+        ...page.included.map((r) => ({ fullUrl: `${app.config.baseUrl}/${r.resourceType}/${r.id}`, resource: JSON.parse(r.json), search: { mode: 'include' as const } })),
+      ],
+    };
+    return { resource: searchset, response: { status: statusLine(200) } };
+  }
+  const resource = await ops.read(e.type, e.id);
+  if (e.versionId && e.versionId !== resource.meta?.versionId) {
+    throw notFound(`Only the current version can be read inside a transaction; ${e.type}/${e.id} is at ${resource.meta?.versionId}`);
+  }
+  const response: BundleEntryResponse = { status: statusLine(200), etag: etag(resource.meta!.versionId!), lastModified: resource.meta!.lastUpdated };
+  const ifNoneMatch = e.ifNoneMatch && versionOf(e.ifNoneMatch, 'ifNoneMatch');
+  const modifiedSince = e.ifModifiedSince ? Date.parse(e.ifModifiedSince) : NaN;
+  const lastUpdated = Date.parse(resource.meta!.lastUpdated!);
+  if ((ifNoneMatch && String(ifNoneMatch) === resource.meta!.versionId) || (!Number.isNaN(modifiedSince) && lastUpdated <= modifiedSince)) {
+    return { response: { ...response, status: statusLine(304) } };
+  }
+  return { fullUrl: `${app.config.baseUrl}/${e.type}/${e.id}`, ...(e.method === 'GET' ? { resource } : {}), response };
+}
+
+function written(app: AppContext, resource: Resource, status: number, options: ProcessOptions): BundleEntry {
+  const location = `${resource.resourceType}/${resource.id}/_history/${resource.meta?.versionId}`;
+  return {
+    fullUrl: `${app.config.baseUrl}/${resource.resourceType}/${resource.id}`,
+    ...(options.minimal ? {} : { resource }),
+    response: { status: statusLine(status), location, etag: etag(resource.meta!.versionId!), lastModified: resource.meta!.lastUpdated },
+  };
+}
+
+function patcher(e: Entry): (current: Resource) => Resource {
+  const body = e.resource!;
+  if (body.resourceType === 'Parameters') return (current) => validated(applyFhirPathPatch(current, body));
+  if (body.resourceType === 'Binary' && body.contentType === 'application/json-patch+json' && body.data) {
+    let ops: unknown;
+    try {
+      ops = JSON.parse(Buffer.from(body.data, 'base64').toString('utf8'));
+    } catch {
+      throw badRequest('The Binary of a PATCH entry does not hold JSON Patch');
+    }
+    return (current) => validated(applyJsonPatch(current, ops));
+  }
+  throw badRequest('A PATCH entry holds Parameters (FHIRPath Patch) or a Binary of application/json-patch+json');
+}
+
+function validated(resource: Resource): Resource {
+  assertValid(resource);
+  return resource;
+}
+
+function versionOf(header: string | undefined, name: string): number | undefined {
+  if (!header) return undefined;
+  const match = /^(?:W\/)?"?([1-9][0-9]{0,8})"?$/.exec(header.trim());
+  if (!match) throw badRequest(`${name} must name a version as W/"n", got ${header}`);
+  return Number(match[1]);
+}
+
+function criteria(text: string): URLSearchParams {
+  return new URLSearchParams(text.includes('?') ? text.slice(text.indexOf('?') + 1) : text);
+}
