@@ -18,6 +18,9 @@ export interface Config {
   maxPageSize: number;
   /** pino log level. */
   logLevel: string;
+  /** Bulk export: most jobs running or waiting at once (429 beyond), and bytes per ndjson file. */
+  exportMaxJobs: number;
+  exportFileBytes: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -37,6 +40,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: intSetting(env, 'DB_POOL_SIZE', 16),
     maxPageSize: intSetting(env, 'MAX_PAGE_SIZE', 1000),
     logLevel: env.LOG_LEVEL || 'info',
+    exportMaxJobs: intSetting(env, 'EXPORT_MAX_JOBS', 4),
+    exportFileBytes: intSetting(env, 'EXPORT_FILE_BYTES', 16 * 1024 * 1024),
   };
 }
 

@@ -9,6 +9,7 @@ import type { AppContext } from './fhir/context.js';
 import { loadDefinitions } from './fhir/definitions.js';
 import type { Logger } from './logger.js';
 import { Repository } from './repo/index.js';
+import { startExportRunner } from './bulk/runner.js';
 
 export interface RunningServer {
   app: AppContext;
@@ -20,7 +21,8 @@ export interface RunningServer {
 /** Wires the dependencies around an open database. */
 export function createAppContext(config: Config, db: Db, log: Logger): AppContext {
   loadDefinitions();
-  return { config, db, log, repo: new Repository(db, config.baseUrl) };
+  const exports = startExportRunner(db, log, { baseUrl: config.baseUrl, fileBytes: config.exportFileBytes });
+  return { config, db, log, repo: new Repository(db, config.baseUrl), exports };
 }
 
 export async function startServer(config: Config, log: Logger, db?: Db): Promise<RunningServer> {
@@ -41,6 +43,7 @@ export async function startServer(config: Config, log: Logger, db?: Db): Promise
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.exports.stop();
       if (!db) await database.close();
     },
   };

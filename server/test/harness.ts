@@ -78,6 +78,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     dbPoolSize: 10,
     maxPageSize: 1000,
     logLevel: 'silent',
+    exportMaxJobs: 4,
+    exportFileBytes: 1024 * 1024,
     ...overrides,
   };
 }

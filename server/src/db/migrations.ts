@@ -157,4 +157,35 @@ export const migrations: Migration[] = [
       CREATE INDEX search_date_range ON search_date USING gist (tstzrange(low, high, '[)'));
     `,
   },
+  {
+    version: 6,
+    name: 'bulk export jobs and files',
+    sql: `
+      -- Bulk Data $export jobs: durable, claimed by one server process at a time (heartbeat), so a
+      -- restart or a second process resumes a job whose owner went quiet.
+      CREATE TABLE bulk_jobs (
+        id text PRIMARY KEY,
+        status text NOT NULL,              -- accepted, running, complete, error
+        request text NOT NULL,             -- the kick-off URL
+        params jsonb NOT NULL,             -- level, types, since, typeFilters, group
+        transaction_time timestamptz,
+        progress text,
+        output jsonb,
+        error text,
+        heartbeat timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX bulk_jobs_status ON bulk_jobs (status, created_at);
+
+      -- The ndjson files of a job, split at a configured size.
+      CREATE TABLE bulk_files (
+        job_id text NOT NULL REFERENCES bulk_jobs (id) ON DELETE CASCADE,
+        name text NOT NULL,
+        resource_type text NOT NULL,
+        count integer NOT NULL,
+        content text NOT NULL,
+        PRIMARY KEY (job_id, name)
+      );
+    `,
+  },
 ];

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import type { Repository } from '../repo/index.js';
+import type { ExportRunner } from '../bulk/runner.js';
 
 /** Dependencies, built once at start and passed in explicitly (no global singletons). */
 export interface AppContext {
@@ -11,6 +12,8 @@ export interface AppContext {
   db: Db;
   repo: Repository;
   log: Logger;
+  /** The bulk export worker of this process. */
+  exports: ExportRunner;
 }
 
 /** Who is making the request. Until SMART authorization arrives every caller is anonymous. */

@@ -30,6 +30,7 @@ export function serializeJson(): Koa.Middleware {
 export function negotiateFormat(): Koa.Middleware {
   return async (ctx, next) => {
     const state = (ctx as FhirContext).state;
+    if (ctx.path.includes('/$bulk-file/')) return next(); // ndjson, whatever the client accepts
     const format = ctx.query._format;
     if (typeof format === 'string' && format !== '') {
       // "application/fhir+json" sent unencoded arrives with its "+" decoded to a space

@@ -11,6 +11,11 @@ export class FhirError extends Error {
   ) {
     super(outcome.issue?.[0]?.diagnostics ?? outcome.issue?.[0]?.details?.text ?? `HTTP ${status}`);
   }
+
+  /** The same error with response headers (e.g. Retry-After). */
+  withHeaders(headers: Record<string, string>): FhirError {
+    return new FhirError(this.status, this.outcome, { ...this.headers, ...headers });
+  }
 }
 
 export function outcome(issues: OperationOutcomeIssue[]): OperationOutcome {

@@ -61,8 +61,9 @@ export type Criterion =
   /** Exactly this resource. */
   | { kind: 'is'; type: string; id: string }
   | { kind: 'or'; alternatives: Criterion[] }
-  /** In the compartment of a resource: referenced from one of the given (type, param) pairs. */
-  | { kind: 'compartment'; targetType: string; targetId: string; links: { type: string; param: string }[] };
+  /** In the compartment of the given resources (of any resource of targetType when targetIds is absent). */
+  | { kind: 'compartment'; targetType: string; targetIds?: string[]; links: { type: string; param: string }[] }
+  | { kind: 'and'; criteria: Criterion[] };
 
 export type IndexTable = 'search_token' | 'search_string' | 'search_reference' | 'search_date' | 'search_number' | 'search_composite';
 

@@ -138,13 +138,15 @@ export class SqlBuilder {
         return `(${t.type} = ${this.bind(c.type)} AND ${t.id} = ${this.bind(c.id)})`;
       case 'or':
         return this.any(c.alternatives.map((alt) => this.criterion(alt, t)));
+      case 'and':
+        return `(${c.criteria.map((inner) => this.criterion(inner, t)).join(' AND ') || 'true'})`;
       case 'compartment': {
         const a = this.alias('cp');
         return (
           `EXISTS (SELECT 1 FROM search_reference ${a} JOIN unnest(${this.bind(c.links.map((l) => l.type))}::text[], ` +
           `${this.bind(c.links.map((l) => l.param))}::text[]) AS link(type, param) ON link.type = ${a}.resource_type AND link.param = ${a}.param ` +
           `WHERE ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} ` +
-          `AND ${a}.target_type = ${this.bind(c.targetType)} AND ${a}.target_id = ${this.bind(c.targetId)})`
+          `AND ${a}.target_type = ${this.bind(c.targetType)}${c.targetIds !== undefined ? ` AND ${a}.target_id = ANY(${this.bind(c.targetIds)}::text[])` : ''})`
         );
       }
     }

@@ -25,7 +25,7 @@ export async function compartmentSearch(ctx: FhirContext): Promise<void> {
   const { links, types } = compartmentOf(type, id, compartmentType === '*' ? undefined : compartmentType);
   const query = searchQuery(ctx);
   const resourceType = types.length === 1 ? types[0] : 'Resource';
-  const criterion: Criterion = { kind: 'compartment', targetType: type, targetId: id, links };
+  const criterion: Criterion = { kind: 'compartment', targetType: type, targetIds: [id], links };
   await respondWithSearch(ctx, resourceType, types, query, [criterion], `${type}/${id}/${compartmentType}`);
 }
 
@@ -49,7 +49,7 @@ export async function everything(ctx: FhirContext): Promise<void> {
     kind: 'or',
     alternatives: [
       { kind: 'is', type, id },
-      { kind: 'compartment', targetType: type, targetId: id, links },
+      { kind: 'compartment', targetType: type, targetIds: [id], links },
     ],
   };
   await ctx.state.app.repo.read(type, id); // 404 or 410 unless the patient exists
