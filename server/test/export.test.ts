@@ -139,3 +139,24 @@ describe('$export', () => {
     await t.http.delete(local(b.headers['content-location']));
   });
 });
+
+describe('$export across restarts', () => {
+  it('a job whose owner went quiet is taken over and completed; a stopping worker leaves its job for the next', async () => {
+    const { startExportRunner } = await import('../src/bulk/runner.js');
+    await t.server.app.exports.stop(); // this server's worker is gone, as after a crash
+    const status = await kickoff('/fhir/$export?_type=Patient');
+    const jobId = status.split('/').pop();
+    // as a crashed process leaves it: running, with an old heartbeat
+    await t.db.db.query("UPDATE bulk_jobs SET status = 'running', heartbeat = now() - interval '1 hour' WHERE id = $1", [jobId]);
+    const poll = await t.http.get(local(status));
+    expect(poll.status).toBe(202);
+    const next = startExportRunner(t.db.db, t.server.app.log, { baseUrl: 'http://localhost/fhir', fileBytes: 4096 }, 50);
+    try {
+      const manifest = (await complete(status)).body;
+      expect(manifest.output.map((o: any) => o.type)).toEqual(['Patient']);
+      expect(manifest.output[0].count).toBe(3);
+    } finally {
+      await next.stop();
+    }
+  });
+});

@@ -24,6 +24,9 @@ describe('/metadata', () => {
     expect(rest.mode).toBe('server');
     expect(rest.interaction).toEqual([{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }]);
     expect(rest.resource.map((r: any) => r.type)).toEqual(resourceTypes());
+    expect(rest.operation.map((o: any) => o.name)).toEqual(['export', 'reindex']);
+    expect(rest.resource.find((r: any) => r.type === 'Group').operation.map((o: any) => o.name)).toContain('export');
+    expect(rest.resource.find((r: any) => r.type === 'Patient').operation.map((o: any) => o.name)).toEqual(['validate', 'everything', 'export']);
     for (const r of rest.resource) {
       expect(r.interaction.map((i: any) => i.code).sort()).toEqual(
         ['create', 'delete', 'history-instance', 'history-type', 'patch', 'read', 'search-type', 'update', 'vread'].sort(),

@@ -47,7 +47,13 @@ export function capabilityStatement(config: Config, version: string, date: strin
     ],
     operation: [
       { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
-      ...(type === 'Patient' ? [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] : []),
+      ...(type === 'Patient'
+        ? [
+            { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
+            { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' },
+          ]
+        : []),
+      ...(type === 'Group' ? [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' }] : []),
     ],
   }));
   return {
@@ -74,6 +80,10 @@ export function capabilityStatement(config: Config, version: string, date: strin
           'Authorization is not enforced yet: every caller is anonymous.',
         resource,
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        operation: [
+          { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' },
+          { name: 'reindex', definition: `${config.baseUrl}/OperationDefinition/reindex` },
+        ],
       },
     ],
   };
