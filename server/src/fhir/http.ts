@@ -9,7 +9,11 @@ export function etag(versionId: string | number): string {
 
 /** The version an If-Match (or If-None-Match) header names, e.g. W/"3" -> 3. */
 export function parseVersionHeader(ctx: FhirContext, name: 'If-Match' | 'If-None-Match'): number | undefined {
-  const raw = ctx.get(name);
+  return parseVersion(ctx.get(name), name);
+}
+
+/** A version given as an ETag (W/"3", "3" or 3); undefined when absent, 400 when malformed. */
+export function parseVersion(raw: string | undefined, name: string): number | undefined {
   if (!raw) return undefined;
   const match = /^(?:W\/)?"?([1-9][0-9]{0,8})"?$/.exec(raw.trim());
   if (!match) throw badRequest(`${name} must name a version as W/"n", got ${raw}`);

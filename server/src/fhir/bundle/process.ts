@@ -7,7 +7,8 @@ import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplu
 import type { TransactionOps } from '../../repo/index.js';
 import { parseSearch } from '../../search/index.js';
 import type { AppContext } from '../context.js';
-import { etag } from '../http.js';
+import { etag, parseVersion } from '../http.js';
+import { criteriaFrom } from '../interactions/write-input.js';
 import { badRequest, notFound, preconditionFailed, FhirError } from '../outcome.js';
 import { applyFhirPathPatch, applyJsonPatch } from '../patch.js';
 import { assertResourceOfType, assertValid } from '../validate.js';
@@ -43,7 +44,7 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
       await atEntry(e, async () => {
         let existing: Resource | undefined;
         if (e.ifNoneExist) {
-          const matches = await ops.match(e.type, criteria(e.ifNoneExist));
+          const matches = await ops.match(e.type, criteriaFrom(e.ifNoneExist));
           if (matches.length > 1) throw preconditionFailed(`ifNoneExist matched ${matches.length} or more ${e.type} resources`);
           if (matches.length === 1) existing = await ops.read(e.type, matches[0]);
         }
@@ -85,7 +86,7 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
     for (const e of byMethod('PUT', 'PATCH')) {
       out.set(e.index, await atEntry(e, async () => {
         const { id } = targets.get(e)!;
-        const ifMatch = versionOf(e.ifMatch, 'ifMatch');
+        const ifMatch = parseVersion(e.ifMatch, 'ifMatch');
         if (e.method === 'PUT') {
           if (e.id && e.resource!.id !== e.id) throw badRequest(`The resource's id "${e.resource!.id ?? ''}" does not match "${e.id}" from request.url`);
           const result = await ops.update(e.type, id, { ...e.resource!, id }, ifMatch);
@@ -129,7 +130,7 @@ function checkBody(e: Entry): void {
 }
 
 async function deleteEntry(ops: TransactionOps, e: Entry): Promise<BundleEntry> {
-  const ifMatch = versionOf(e.ifMatch, 'ifMatch');
+  const ifMatch = parseVersion(e.ifMatch, 'ifMatch');
   let id = e.id;
   if (!id) {
     const matches = await ops.match(e.type, e.query!);
@@ -166,7 +167,7 @@ async function readEntry(app: AppContext, ops: TransactionOps, e: Entry): Promis
     throw notFound(`Only the current version can be read inside a transaction; ${e.type}/${e.id} is at ${resource.meta?.versionId}`);
   }
   const response: BundleEntryResponse = { status: statusLine(200), etag: etag(resource.meta!.versionId!), lastModified: resource.meta!.lastUpdated };
-  const ifNoneMatch = e.ifNoneMatch && versionOf(e.ifNoneMatch, 'ifNoneMatch');
+  const ifNoneMatch = e.ifNoneMatch && parseVersion(e.ifNoneMatch, 'ifNoneMatch');
   const modifiedSince = e.ifModifiedSince ? Date.parse(e.ifModifiedSince) : NaN;
   const lastUpdated = Date.parse(resource.meta!.lastUpdated!);
   if ((ifNoneMatch && String(ifNoneMatch) === resource.meta!.versionId) || (!Number.isNaN(modifiedSince) && lastUpdated <= modifiedSince)) {
@@ -202,15 +203,4 @@ function patcher(e: Entry): (current: Resource) => Resource {
 function validated(resource: Resource): Resource {
   assertValid(resource);
   return resource;
-}
-
-function versionOf(header: string | undefined, name: string): number | undefined {
-  if (!header) return undefined;
-  const match = /^(?:W\/)?"?([1-9][0-9]{0,8})"?$/.exec(header.trim());
-  if (!match) throw badRequest(`${name} must name a version as W/"n", got ${header}`);
-  return Number(match[1]);
-}
-
-function criteria(text: string): URLSearchParams {
-  return new URLSearchParams(text.includes('?') ? text.slice(text.indexOf('?') + 1) : text);
 }
