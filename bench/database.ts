@@ -59,16 +59,52 @@ export async function checkpoint(client: pg.Client): Promise<void> {
  */
 export async function createSearchRawTable(client: pg.Client, rows: { id: string; resourceType: string; content: string }[]): Promise<void> {
   await client.query('CREATE TABLE bench_search_raw (id text PRIMARY KEY, resource_type text NOT NULL, content jsonb NOT NULL)');
+  await loadRows(client, 'bench_search_raw', rows);
+  for (const sql of SEARCH_RAW_INDEXES) await client.query(sql);
+}
+
+/** Untimed bulk load of (id, resource_type, content) rows, 1000 per statement. */
+async function loadRows(client: pg.Client, table: string, rows: { id: string; resourceType: string; content: string }[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 1000) {
     const batch = rows.slice(i, i + 1000);
-    await client.query('INSERT INTO bench_search_raw (id, resource_type, content) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])', [
+    await client.query(`INSERT INTO ${table} (id, resource_type, content) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])`, [
       batch.map((r) => r.id),
       batch.map((r) => r.resourceType),
       batch.map((r) => r.content),
     ]);
   }
-  for (const sql of SEARCH_RAW_INDEXES) await client.query(sql);
 }
+
+/** The ingest baseline: a bare JSONB table with only a primary key, as in DESIGN.md's "Facts measured". */
+export async function createIngestRawTable(client: pg.Client): Promise<void> {
+  await client.query('CREATE TABLE bench_ingest_raw (id text PRIMARY KEY, resource_type text NOT NULL, content jsonb NOT NULL)');
+}
+
+const insertIngestSql = new Map<number, string>();
+
+/** One multi-row INSERT of `rows` rows into bench_ingest_raw: parameters ($1, $2, $3), ($4, $5, $6), ... */
+export function insertIngestRaw(rows: number): string {
+  let sql = insertIngestSql.get(rows);
+  if (!sql) {
+    const values = Array.from({ length: rows }, (_, i) => `($${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`);
+    sql = `INSERT INTO bench_ingest_raw (id, resource_type, content) VALUES ${values.join(', ')}`;
+    insertIngestSql.set(rows, sql);
+  }
+  return sql;
+}
+
+/**
+ * The export baseline: every resource Meridian holds, as JSONB, with the index an exporter that
+ * reads one type at a time in id order needs (Meridian's primary key is (resource_type, id)).
+ */
+export async function createExportRawTable(client: pg.Client, rows: { id: string; resourceType: string; content: string }[]): Promise<void> {
+  await client.query('CREATE TABLE bench_export_raw (id text PRIMARY KEY, resource_type text NOT NULL, content jsonb NOT NULL)');
+  await loadRows(client, 'bench_export_raw', rows);
+  await client.query('CREATE INDEX bench_export_raw_type_id ON bench_export_raw (resource_type, id)');
+}
+
+/** A page of one type for the raw export: keyset paging in id order, the JSON as text. */
+export const EXPORT_RAW_PAGE = 'SELECT id, content::text AS json FROM bench_export_raw WHERE resource_type = $1 AND id > $2 ORDER BY id LIMIT $3';
 
 /** The token a hand-written query tests: the first coding's system and code, as one indexed expression. */
 export const RAW_CODE_TOKEN = `((content->'code'->'coding'->0->>'system') || '|' || (content->'code'->'coding'->0->>'code'))`;

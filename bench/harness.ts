@@ -19,8 +19,9 @@ export class HttpClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
   }
 
-  request(method: string, path: string, body?: string): Promise<HttpResponse> {
-    const headers: http.OutgoingHttpHeaders = { accept: 'application/fhir+json' };
+  /** `extra` headers are added to (or replace) the defaults, e.g. `prefer`, or `accept` for ndjson. */
+  request(method: string, path: string, body?: string, extra: http.OutgoingHttpHeaders = {}): Promise<HttpResponse> {
+    const headers: http.OutgoingHttpHeaders = { accept: 'application/fhir+json', ...extra };
     if (body !== undefined) {
       headers['content-type'] = 'application/fhir+json';
       headers['content-length'] = Buffer.byteLength(body);

@@ -1,5 +1,6 @@
 // npm run bench: Meridian's REST create and read-by-id, next to raw `pg` doing the same rows in the
-// same database in the same run (DESIGN.md principle 6: speed claims are ratios to a baseline).
+// same database in the same run (DESIGN.md principle 6: speed claims are ratios to a baseline); then
+// searches (search.ts), then bulk ingest and $export (bulk.ts), in the same database and server.
 // See bench/README.md for what is measured and how to read the table.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -7,6 +8,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { bulkReport, exportPhase, ingestPhase, type ExportResult, type IngestResult } from './bulk.js';
 import { checkpoint, connectClients, createRawTable, INSERT_RAW, recreateDatabase, SELECT_RAW } from './database.js';
 import { envInt, expectOk, HttpClient, log, percentile, runWorkers, type HttpResponse } from './harness.js';
 import { benchPatient, observationGenerator, seededRandom } from './observations.js';
@@ -25,7 +27,13 @@ const SEARCH_PATIENTS = envInt('BENCH_SEARCH_PATIENTS', 1000); // Patients seede
 const SEARCH_OBSERVATIONS = envInt('BENCH_SEARCH_OBSERVATIONS', 15); // mean Observations per seeded Patient (2/3 to 4/3 of it each)
 const SEARCH_RUNS = envInt('BENCH_SEARCH_RUNS', 300); // timed runs per search and side
 const SEARCH_WARMUP = envInt('BENCH_SEARCH_WARMUP', 50); // untimed runs before each
+const INGEST = process.env.BENCH_INGEST !== '0'; // BENCH_INGEST=0 skips the ingest phase
+const INGEST_BUNDLES = envInt('BENCH_INGEST_BUNDLES', 300); // timed patient transaction Bundles per side
+const INGEST_WARMUP = envInt('BENCH_INGEST_WARMUP', 8); // untimed Bundles before each
+const EXPORT = process.env.BENCH_EXPORT !== '0'; // BENCH_EXPORT=0 skips the $export phase
+const EXPORT_FILE_BYTES = envInt('BENCH_EXPORT_FILE_BYTES', 16 * 1024 * 1024); // ndjson file size limit, both sides (Meridian's default)
 const CLIENTS = 8; // the concurrent phase: 8 HTTP clients / 8 pg connections
+const BULK_CLIENTS = 4; // ingest: 4 HTTP clients / 4 pg connections; $export: 4 concurrent downloads
 const SEED = 20240601;
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -191,7 +199,7 @@ async function main(): Promise<void> {
   try {
     log(`starting Meridian on port ${port}`);
     const started = Date.now();
-    server = await startServer({ repoRoot, port, databaseUrl: DATABASE_URL, client: http });
+    server = await startServer({ repoRoot, port, databaseUrl: DATABASE_URL, client: http, exportFileBytes: EXPORT_FILE_BYTES });
     log(`Meridian answered /fhir/metadata after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     // Real subjects, so the Observations would pass a referential check too (not timed).
@@ -225,6 +233,7 @@ async function main(): Promise<void> {
     writeFileSync(latest, table);
     log('wrote bench/results/latest.md');
 
+    let held = created; // everything Meridian holds, with its ids
     if (SEARCH) {
       // Same database, same server process: the search data joins what the phases above created.
       const search = await searchPhase(http, control, created, {
@@ -240,6 +249,30 @@ async function main(): Promise<void> {
       process.stdout.write(`\n${searchTable}`);
       appendFileSync(latest, `\n${searchTable}`);
       log('appended the search table to bench/results/latest.md');
+      held = search.held;
+    }
+
+    if (INGEST || EXPORT) {
+      // Still the same database and server: the ingested patients join the rows above, and $export exports all of it.
+      let ingest: IngestResult | undefined;
+      let exported: ExportResult | undefined;
+      if (INGEST) {
+        ingest = await ingestPhase(http, control, {
+          databaseUrl: DATABASE_URL,
+          bundles: INGEST_BUNDLES,
+          warmup: INGEST_WARMUP,
+          clients: BULK_CLIENTS,
+          rawRounds: RAW_ROUNDS,
+          seed: SEED + 200,
+        });
+        held = [...held, ...ingest.held];
+      }
+      if (EXPORT) exported = await exportPhase(http, control, held, { databaseUrl: DATABASE_URL, fileBytes: EXPORT_FILE_BYTES, clients: BULK_CLIENTS });
+      const context = `Postgres ${pgVersion}, Node ${process.version}, ${os.cpus().length} CPUs, Meridian DB_POOL_SIZE=16; git ${gitRevision()}.`;
+      const bulkTable = bulkReport(ingest, exported, { clients: BULK_CLIENTS, fileBytes: EXPORT_FILE_BYTES, rawRounds: RAW_ROUNDS }, context);
+      process.stdout.write(`\n${bulkTable}`);
+      appendFileSync(latest, `\n${bulkTable}`);
+      log('appended the bulk table to bench/results/latest.md');
     }
   } finally {
     await server?.stop();

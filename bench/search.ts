@@ -219,9 +219,15 @@ async function time(label: string, runs: number, warmup: number, op: (i: number)
 
 /**
  * Seeds, builds the baseline, checks, times. `earlier` is everything the earlier phases created in
- * Meridian: the baseline holds it too, so both sides search the same rows.
+ * Meridian: the baseline holds it too, so both sides search the same rows. `held` is then everything
+ * Meridian holds.
  */
-export async function searchPhase(http: HttpClient, control: pg.Client, earlier: Created[], settings: SearchSettings): Promise<{ rows: SearchRow[]; context: string }> {
+export async function searchPhase(
+  http: HttpClient,
+  control: pg.Client,
+  earlier: Created[],
+  settings: SearchSettings,
+): Promise<{ rows: SearchRow[]; context: string; held: Created[] }> {
   log(`search: seeding ${settings.patients} Patients and about ${settings.observationsPerPatient} Observations each through POST`);
   const { created, patientIds } = await seed(http, settings);
 
@@ -269,7 +275,7 @@ export async function searchPhase(http: HttpClient, control: pg.Client, earlier:
       `${settings.runs} timed runs per search and side, 1 client, after ${settings.warmup} warm-up runs; (a) picks a random seeded patient per run. `,
       `${facts.join('; ')}.`,
     ].join('');
-    return { rows, context };
+    return { rows, context, held: all };
   } finally {
     await db.end();
   }

@@ -22,8 +22,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startServer(options: { repoRoot: string; port: number; databaseUrl: string; client: HttpClient }): Promise<ServerProcess> {
-  const { repoRoot, port, databaseUrl, client } = options;
+export async function startServer(options: { repoRoot: string; port: number; databaseUrl: string; client: HttpClient; exportFileBytes: number }): Promise<ServerProcess> {
+  const { repoRoot, port, databaseUrl, client, exportFileBytes } = options;
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
     cwd: repoRoot,
     env: {
@@ -33,6 +33,8 @@ export async function startServer(options: { repoRoot: string; port: number; dat
       BASE_URL: `http://127.0.0.1:${port}/fhir`,
       LOG_LEVEL: 'warn',
       DB_POOL_SIZE: '16',
+      // the raw export splits its files at the same size
+      EXPORT_FILE_BYTES: String(exportFileBytes),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
