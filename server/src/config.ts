@@ -21,6 +21,8 @@ export interface Config {
   /** Bulk export: most jobs running or waiting at once (429 beyond), and bytes per ndjson file. */
   exportMaxJobs: number;
   exportFileBytes: number;
+  /** Load the demo population on the first start of an empty embedded database (SEED_DEMO=false: don't). */
+  seedDemo: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -42,6 +44,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     exportMaxJobs: intSetting(env, 'EXPORT_MAX_JOBS', 4),
     exportFileBytes: intSetting(env, 'EXPORT_FILE_BYTES', 16 * 1024 * 1024),
+    seedDemo: booleanSetting(env, 'SEED_DEMO', true),
   };
 }
 
@@ -53,6 +56,14 @@ function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number): num
     throw new Error(`${name} must be a positive integer, got "${raw}"`);
   }
   return value;
+}
+
+function booleanSetting(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
 /** The path the FHIR API is mounted at, from BASE_URL ("" for the root). */

@@ -1,6 +1,7 @@
 // Process entry: config -> database -> app -> listen.
 import { loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
+import { isEmpty, loadDemoPopulation } from './demo.js';
 import { startServer } from './server.js';
 
 let config: Config;
@@ -17,6 +18,12 @@ try {
   const server = await startServer(config, log);
   log.warn('authorization is not enforced yet: the FHIR API is open to every caller');
   log.info({ url: config.baseUrl, metadata: `${config.baseUrl}/metadata` }, `Meridian is serving FHIR R4 at ${config.baseUrl}`);
+  if (!config.databaseUrl && config.seedDemo && (await isEmpty(server.app))) {
+    const started = Date.now();
+    loadDemoPopulation(server.app)
+      .then((n) => log.info({ patients: n, seconds: (Date.now() - started) / 1000 }, 'demo population loaded (SEED_DEMO=false turns this off)'))
+      .catch((err) => log.error({ error: (err as Error).message }, 'the demo population could not be loaded'));
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

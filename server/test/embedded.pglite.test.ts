@@ -60,7 +60,7 @@ function startMeridian(env: Record<string, string>): Started {
   // Vite sets BASE_URL ("/") for the code it serves; the server must not inherit it.
   const { BASE_URL: _vite, DATABASE_URL: _db, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
-    env: { ...inherited, LOG_LEVEL: 'info', ...env },
+    env: { ...inherited, LOG_LEVEL: 'info', SEED_DEMO: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -140,6 +140,46 @@ describe('the server process on the embedded default', () => {
       const { rows } = await again.query<{ n: number }>("SELECT count(*)::integer AS n FROM search_string WHERE param = 'family'");
       expect(rows[0].n).toBe(3);
       await again.close();
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads the demo population on the first start of an empty folder, and only then', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-demo-'));
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const base = `http://localhost:${port}/fhir`;
+    const patients = async () => ((await (await fetch(`${base}/Patient?_summary=count`)).json()) as { total: number }).total;
+    try {
+      const first = startMeridian({ DATA_DIR: dataDir, PORT: port, SEED_DEMO: 'true' });
+      await waitFor(first, 'demo population loaded', 120_000);
+      expect(await patients()).toBe(25);
+      expect(((await (await fetch(`${base}/Practitioner?_summary=count`)).json()) as { total: number }).total).toBeGreaterThan(2);
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      const second = startMeridian({ DATA_DIR: dataDir, PORT: port, SEED_DEMO: 'true' });
+      await waitFor(second, 'Meridian is serving FHIR R4 at');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(second.output()).not.toContain('loading the demo population');
+      expect(await patients()).toBe(25);
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('does not load it with SEED_DEMO=false', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-nodemo-'));
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    try {
+      const started = startMeridian({ DATA_DIR: dataDir, PORT: port, SEED_DEMO: 'false' });
+      await waitFor(started, 'Meridian is serving FHIR R4 at');
+      await new Promise((r) => setTimeout(r, 500));
+      const total = ((await (await fetch(`http://localhost:${port}/fhir/Patient?_summary=count`)).json()) as { total: number }).total;
+      expect(total).toBe(0);
+      started.child.kill('SIGTERM');
+      expect(await started.exited).toBe(0);
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }

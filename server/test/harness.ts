@@ -80,6 +80,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logLevel: 'silent',
     exportMaxJobs: 4,
     exportFileBytes: 1024 * 1024,
+    seedDemo: false,
     ...overrides,
   };
 }
