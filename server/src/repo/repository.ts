@@ -7,7 +7,7 @@ import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcome.
 import { criteriaKey, parseCriteria, SqlBuilder, type Criterion, type SearchRequest } from '../search/index.js';
 import { inReadingOrder } from './present.js';
 import { RESOURCE_JSON, runSearch, type SearchPage } from './search.js';
-import { ConcurrentWriteError, writeVersion, type WriteMethod } from './write.js';
+import { ConcurrentWriteError, createMany, writeVersion, type WriteMethod } from './write.js';
 
 export interface WriteResult {
   resource: Resource;
@@ -256,6 +256,11 @@ export class TransactionOps {
     return readCurrent(this.tx, resourceType, id);
   }
 
+  /** Conditional criteria parsed strictly (a 400 names what is wrong). */
+  criteria(resourceType: string, query: URLSearchParams): Criterion[] {
+    return parseCriteria(resourceType, query, this.baseUrl);
+  }
+
   /** Ids of current resources matching criteria (at most two: enough to tell one from many). */
   match(resourceType: string, query: URLSearchParams): Promise<string[]> {
     return lockAndMatch(this.tx, resourceType, parseCriteria(resourceType, query, this.baseUrl));
@@ -263,6 +268,33 @@ export class TransactionOps {
 
   async create(resource: Resource, id: string): Promise<Resource> {
     return (await writeVersion(this.tx, this.baseUrl, { resourceType: resource.resourceType, id, versionId: 1, method: 'POST', resource }))!;
+  }
+
+  /** Creates many new resources with a few statements (their ids must be new). */
+  createMany(items: { resource: Resource; id: string }[]): Promise<Resource[]> {
+    return createMany(this.tx, this.baseUrl, items);
+  }
+
+  /**
+   * Matches of many criteria at once: their advisory locks in one statement (in a fixed order, so
+   * concurrent Bundles cannot deadlock), then one query. Each result holds at most two ids.
+   */
+  async matchMany(parsed: { resourceType: string; criteria: Criterion[] }[]): Promise<string[][]> {
+    if (!parsed.length) return [];
+    const keys = [...new Set(parsed.map((p) => criteriaKey(p.resourceType, p.criteria)))].sort();
+    await this.tx.query('SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) WITH ORDINALITY AS l(k, n)', [keys]);
+    const results: string[][] = parsed.map(() => []);
+    for (let start = 0; start < parsed.length; start += 200) {
+      const b = new SqlBuilder();
+      const parts = parsed.slice(start, start + 200).map(
+        (p, i) =>
+          `(SELECT ${start + i} AS i, r.id FROM resources r WHERE r.resource_type = ${b.bind(p.resourceType)} AND NOT r.deleted ` +
+          `AND ${b.where(p.criteria, { type: 'r.resource_type', id: 'r.id', row: 'r' })} LIMIT 2)`,
+      );
+      const { rows } = await this.tx.query<{ i: number; id: string }>(parts.join(' UNION ALL '), b.params);
+      for (const row of rows) results[row.i].push(row.id);
+    }
+    return results;
   }
 
   update(resourceType: string, id: string, resource: Resource, ifMatch?: number): Promise<WriteResult> {

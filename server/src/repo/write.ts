@@ -123,13 +123,15 @@ export interface VersionToWrite {
  * Writes one version and returns the stored resource with meta.versionId and meta.lastUpdated set.
  * Throws ConcurrentWriteError when the current version is no longer versionId - 1.
  */
+/** The resource as stored: its id, and meta.versionId and meta.lastUpdated set by the server. */
+function toStore(resource: Resource, id: string, versionId: number, lastUpdated: string): Resource {
+  const { resourceType, id: _id, meta, ...rest } = resource;
+  return { resourceType, id, meta: { ...meta, versionId: String(versionId), lastUpdated }, ...rest } as Resource;
+}
+
 export async function writeVersion(tx: Queryable, baseUrl: string, v: VersionToWrite): Promise<Resource | undefined> {
   const lastUpdated = new Date().toISOString();
-  let stored: Resource | undefined;
-  if (v.resource) {
-    const { resourceType, id: _id, meta, ...rest } = v.resource;
-    stored = { resourceType, id: v.id, meta: { ...meta, versionId: String(v.versionId), lastUpdated }, ...rest } as Resource;
-  }
+  const stored = v.resource && toStore(v.resource, v.id, v.versionId, lastUpdated);
   const index = indexParams(stored ? extractIndex(stored, baseUrl) : emptyIndexRows());
   const tables = ALL_TABLES.filter((i) => index[i][0].length > 0);
   const { name, sql } = writeSql(tables, v.versionId === 1);
@@ -146,4 +148,58 @@ export async function writeVersion(tx: Queryable, baseUrl: string, v: VersionToW
 export async function reindexResource(tx: Queryable, baseUrl: string, resource: Resource): Promise<void> {
   const index = extractIndex(resource, baseUrl);
   await tx.query(REINDEX_SQL, [resource.resourceType, resource.id, ...indexParams(index).flat()], 'meridian_reindex');
+}
+
+const CREATE_CHUNK = 500;
+
+/**
+ * Creates many new resources (version 1, ids not yet used) with one statement per 500: resource,
+ * history and index rows of all of them at once. A transaction Bundle's POSTs go this way.
+ */
+export async function createMany(tx: Queryable, baseUrl: string, items: { resource: Resource; id: string }[]): Promise<Resource[]> {
+  const out: Resource[] = [];
+  for (let start = 0; start < items.length; start += CREATE_CHUNK) {
+    const chunk = items.slice(start, start + CREATE_CHUNK);
+    const lastUpdated = new Date().toISOString();
+    const stored = chunk.map(({ resource, id }) => toStore(resource, id, 1, lastUpdated));
+    const params: unknown[] = [stored.map((r) => r.resourceType), stored.map((r) => r.id), lastUpdated, stored.map((r) => JSON.stringify(r))];
+    const ctes: string[] = [];
+    const perTable = INDEX_TABLES.map(() => ({ types: [] as string[], ids: [] as string[], columns: [] as unknown[][] }));
+    for (const r of stored) {
+      indexParams(extractIndex(r, baseUrl)).forEach((arrays, t) => {
+        const target = perTable[t];
+        if (!target.columns.length) target.columns = arrays.map(() => []);
+        const n = (arrays[0] as unknown[]).length;
+        for (let k = 0; k < n; k++) {
+          target.types.push(r.resourceType);
+          target.ids.push(r.id!);
+        }
+        arrays.forEach((values, c) => target.columns[c].push(...(values as unknown[])));
+      });
+    }
+    INDEX_TABLES.forEach(({ table, columns }, t) => {
+      const rows = perTable[t];
+      if (!rows.types.length) return;
+      const bind = (value: unknown) => `$${params.push(value)}`;
+      const names = columns.map(([name]) => name);
+      const arrays = [`${bind(rows.types)}::text[]`, `${bind(rows.ids)}::text[]`, ...columns.map(([, type], c) => `${bind(rows.columns[c])}::${type}[]`)];
+      ctes.push(`new_${t} AS (
+  INSERT INTO ${table} (resource_type, resource_id, ${names.join(', ')})
+  SELECT v.resource_type, v.resource_id, ${columns.map(([n, , expr]) => expr ?? `v.${n}`).join(', ')}
+  FROM unnest(${arrays.join(', ')}) AS v(resource_type, resource_id, ${names.join(', ')}))`);
+    });
+    const { rows } = await tx.query<{ written: number }>(
+      `WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $4::jsonb[]) AS v(resource_type, id, content)),
+       cur AS (INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, content)
+               SELECT resource_type, id, 1, $3::timestamptz, false, content FROM v RETURNING 1),
+       hist AS (INSERT INTO resource_history (resource_type, id, version_id, last_updated, method, content)
+                SELECT resource_type, id, 1, $3::timestamptz, 'POST', content FROM v)
+       ${ctes.map((c) => `, ${c}`).join('')}
+       SELECT count(*)::integer AS written FROM cur`,
+      params,
+    );
+    if (rows[0]?.written !== chunk.length) throw new ConcurrentWriteError();
+    out.push(...stored);
+  }
+  return out;
 }

@@ -40,14 +40,16 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
 
     // ids of everything written, known before any reference is rewritten
     const targets = new Map<Entry, { id: string; existing?: Resource }>();
-    for (const e of byMethod('POST')) {
+    const posts = byMethod('POST');
+    const conditional = posts.filter((e) => e.ifNoneExist);
+    // every ifNoneExist of the Bundle in one round of locks and one query
+    const matched = await matchAll(ops, conditional);
+    for (const e of posts) {
       await atEntry(e, async () => {
         let existing: Resource | undefined;
-        if (e.ifNoneExist) {
-          const matches = await ops.match(e.type, criteriaFrom(e.ifNoneExist));
-          if (matches.length > 1) throw preconditionFailed(`ifNoneExist matched ${matches.length} or more ${e.type} resources`);
-          if (matches.length === 1) existing = await ops.read(e.type, matches[0]);
-        }
+        const matches = matched.get(e) ?? [];
+        if (matches.length > 1) throw preconditionFailed(`ifNoneExist matched ${matches.length} or more ${e.type} resources`);
+        if (matches.length === 1) existing = await ops.read(e.type, matches[0]);
         const id = existing?.id ?? randomUUID();
         targets.set(e, { id, existing });
         if (e.fullUrl) ids.set(e.fullUrl, `${e.type}/${id}`);
@@ -76,12 +78,12 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
     // (the resources were validated before: rewriting only replaces reference strings)
     for (const e of byMethod('POST', 'PUT')) await atEntry(e, () => rewriteReferences(e.resource!, ids, resolveConditional));
 
-    for (const e of byMethod('POST')) {
-      out.set(e.index, await atEntry(e, async () => {
-        const { id, existing } = targets.get(e)!;
-        if (existing) return written(app, existing, 200, options);
-        return written(app, await ops.create({ ...e.resource!, id }, id), 201, options);
-      }));
+    const fresh = posts.filter((e) => !targets.get(e)!.existing);
+    const created = await ops.createMany(fresh.map((e) => ({ resource: e.resource!, id: targets.get(e)!.id })));
+    fresh.forEach((e, i) => out.set(e.index, written(app, created[i], 201, options)));
+    for (const e of posts) {
+      const { existing } = targets.get(e)!;
+      if (existing) out.set(e.index, written(app, existing, 200, options));
     }
     for (const e of byMethod('PUT', 'PATCH')) {
       out.set(e.index, await atEntry(e, async () => {
@@ -120,6 +122,13 @@ export async function processBatch(app: AppContext, entries: (Entry | FhirError)
     }
   }
   return { resourceType: 'Bundle', type: 'batch-response', entry: out };
+}
+
+/** The matches of each entry's ifNoneExist; a parse error is reported as that entry's. */
+async function matchAll(ops: TransactionOps, entries: Entry[]): Promise<Map<Entry, string[]>> {
+  const parsed = entries.map((e) => atEntry(e, () => ({ resourceType: e.type, criteria: ops.criteria(e.type, criteriaFrom(e.ifNoneExist!)) })));
+  const results = await ops.matchMany(parsed);
+  return new Map(entries.map((e, i) => [e, results[i]]));
 }
 
 function checkBody(e: Entry): void {
