@@ -256,6 +256,19 @@ export class TransactionOps {
     return readCurrent(this.tx, resourceType, id);
   }
 
+  /** Current versions of many resources in one query, by "Type/id" (missing or deleted ones left out). */
+  async readMany(refs: { resourceType: string; id: string }[]): Promise<Map<string, Resource>> {
+    const found = new Map<string, Resource>();
+    if (!refs.length) return found;
+    const { rows } = await this.tx.query<{ content: Resource }>(
+      `SELECT r.content FROM resources r WHERE NOT r.deleted AND (r.resource_type, r.id) IN
+       (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [refs.map((r) => r.resourceType), refs.map((r) => r.id)],
+    );
+    for (const row of rows) found.set(`${row.content.resourceType}/${row.content.id}`, inReadingOrder(row.content));
+    return found;
+  }
+
   /** Conditional criteria parsed strictly (a 400 names what is wrong). */
   criteria(resourceType: string, query: URLSearchParams): Criterion[] {
     return parseCriteria(resourceType, query, this.baseUrl);

@@ -44,14 +44,16 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
     const conditional = posts.filter((e) => e.ifNoneExist);
     // every ifNoneExist of the Bundle in one round of locks and one query
     const matched = await matchAll(ops, conditional);
+    const existing = await ops.readMany(
+      conditional.filter((e) => matched.get(e)!.length === 1).map((e) => ({ resourceType: e.type, id: matched.get(e)![0] })),
+    );
     for (const e of posts) {
-      await atEntry(e, async () => {
-        let existing: Resource | undefined;
+      atEntry(e, () => {
         const matches = matched.get(e) ?? [];
         if (matches.length > 1) throw preconditionFailed(`ifNoneExist matched ${matches.length} or more ${e.type} resources`);
-        if (matches.length === 1) existing = await ops.read(e.type, matches[0]);
-        const id = existing?.id ?? randomUUID();
-        targets.set(e, { id, existing });
+        const found = matches.length === 1 ? existing.get(`${e.type}/${matches[0]}`) : undefined;
+        const id = found?.id ?? randomUUID();
+        targets.set(e, { id, existing: found });
         if (e.fullUrl) ids.set(e.fullUrl, `${e.type}/${id}`);
       });
     }
