@@ -71,11 +71,20 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
       });
     }
 
-    const resolveConditional = async (type: string, query: URLSearchParams) => {
-      const matches = await ops.match(type, query);
-      if (matches.length === 0) throw badRequest(`Conditional reference ${type}?${query} matches no resource`);
-      if (matches.length > 1) throw preconditionFailed(`Conditional reference ${type}?${query} matches more than one resource`);
-      return `${type}/${matches[0]}`;
+    const resolved = new Map<string, Promise<string>>(); // one lookup per distinct conditional reference
+    const resolveConditional = (type: string, query: URLSearchParams) => {
+      const key = `${type}?${query}`;
+      if (!resolved.has(key)) {
+        resolved.set(
+          key,
+          ops.match(type, query).then((matches) => {
+            if (matches.length === 0) throw badRequest(`Conditional reference ${key} matches no resource`);
+            if (matches.length > 1) throw preconditionFailed(`Conditional reference ${key} matches more than one resource`);
+            return `${type}/${matches[0]}`;
+          }),
+        );
+      }
+      return resolved.get(key)!;
     };
     // (the resources were validated before: rewriting only replaces reference strings)
     for (const e of byMethod('POST', 'PUT')) await atEntry(e, () => rewriteReferences(e.resource!, ids, resolveConditional));
