@@ -6,11 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Bundle } from '@medplum/fhirtypes';
 import type pg from 'pg';
-import { patientBundles, rawRows, type TransactionBundle } from './bundles.js';
 import { checkpoint, connectClients, createExportRawTable, createIngestRawTable, EXPORT_RAW_PAGE, insertIngestRaw } from './database.js';
-import { expectOk, log, runWorkers, type HttpClient, type HttpResponse } from './harness.js';
-import type { Created } from './search.js';
+import { expectOk, log, runWorkers, type HttpClient } from './harness.js';
+import { checkStored, storedRows, transactionIds, type PracticeIndex, type StoredRow } from './population.js';
 
 export interface IngestSettings {
   databaseUrl: string;
@@ -22,7 +22,6 @@ export interface IngestSettings {
   clients: number;
   /** Repetitions of the raw run (fresh ids), median kept. */
   rawRounds: number;
-  seed: number;
 }
 
 export interface IngestResult {
@@ -35,8 +34,8 @@ export interface IngestResult {
   entriesMin: number;
   entriesMax: number;
   avgBytes: number;
-  /** Everything the ingest created in Meridian (warm-up included), with Meridian's ids. */
-  held: Created[];
+  /** Everything the ingest created in Meridian (warm-up included), as stored. */
+  held: StoredRow[];
 }
 
 export interface ExportSettings {
@@ -57,23 +56,26 @@ const AIM = 0.3; // ingest with all search indexes on >= 30 % of raw multi-row I
 const POLL_MS = 50; // status polls while the export runs: the time is known to about this much
 const PAGE = 1000; // rows per page of the raw export (Meridian's export reads 1000 at a time too)
 
-/** Rewrites and ids done up front, so the timed loop is only the INSERT. */
-function rawStatements(bundles: TransactionBundle[]): { sql: string; params: string[] }[] {
+/**
+ * Ids and rewrites done up front, so the timed loop is only the INSERT: fresh ids, urn:uuid references
+ * to them, conditional references to the practice resources' ids in Meridian (as a migration maps them).
+ */
+function rawStatements(bundles: Bundle[], practice: PracticeIndex): { sql: string; params: string[] }[] {
   return bundles.map((bundle) => {
-    const ids = bundle.entry.map(() => randomUUID());
-    const rows = rawRows(bundle, (i) => ids[i]);
+    const ids = (bundle.entry ?? []).map(() => randomUUID());
+    const rows = storedRows(bundle, (i) => ids[i], practice);
     return { sql: insertIngestRaw(rows.length), params: rows.flatMap((r) => [r.id, r.resourceType, r.content]) };
   });
 }
 
-async function rawIngest(control: pg.Client, bundles: TransactionBundle[], settings: IngestSettings, timedResources: number): Promise<{ median: number; spread: string }> {
+async function rawIngest(control: pg.Client, bundles: Bundle[], practice: PracticeIndex, settings: IngestSettings, timedResources: number): Promise<{ median: number; spread: string }> {
   log('raw pg: bare table bench_ingest_raw (id text primary key, resource_type text, content jsonb), one multi-row INSERT per Bundle');
   await createIngestRawTable(control);
   const clients = await connectClients(settings.databaseUrl, settings.clients);
   try {
     const rates: number[] = [];
     for (let round = 1; round <= settings.rawRounds; round++) {
-      const statements = rawStatements(bundles);
+      const statements = rawStatements(bundles, practice);
       const insert = async (i: number, w: number) => {
         await clients[w].query(statements[i].sql, statements[i].params);
       };
@@ -91,26 +93,12 @@ async function rawIngest(control: pg.Client, bundles: TransactionBundle[], setti
   }
 }
 
-/** The ids Meridian gave the Bundle's entries, in entry order; throws unless every entry was created. */
-function createdIds(res: HttpResponse, bundle: TransactionBundle): string[] {
-  const fail = (what: string) => new Error(`POST /fhir (transaction Bundle) answered ${res.status}, but ${what}; response body:\n${res.body.slice(0, 4000)}`);
-  const body = JSON.parse(res.body) as { type?: string; entry?: { response?: { status?: string; location?: string } }[] };
-  const entries = body.entry ?? [];
-  if (body.type !== 'transaction-response') throw fail(`Bundle.type is ${body.type}`);
-  if (entries.length !== bundle.entry.length) throw fail(`with ${entries.length} entries for ${bundle.entry.length} sent`);
-  return entries.map(({ response }, i) => {
-    const location = /^([A-Za-z]+)\/([^/]+)\/_history\//.exec(response?.location ?? '');
-    if (!response?.status?.startsWith('201') || location?.[1] !== bundle.entry[i].resource.resourceType) throw fail(`entry ${i} has response ${JSON.stringify(response)}`);
-    return location[2];
-  });
-}
-
-async function meridianIngest(http: HttpClient, control: pg.Client, bundles: TransactionBundle[], settings: IngestSettings, timedResources: number) {
+async function meridianIngest(http: HttpClient, control: pg.Client, bundles: Bundle[], practice: PracticeIndex, settings: IngestSettings, timedResources: number) {
   const bodies = bundles.map((b) => JSON.stringify(b));
   const ids: string[][] = new Array(bundles.length);
   const post = async (i: number) => {
     const res = expectOk('POST /fhir (transaction Bundle)', await http.request('POST', '/fhir', bodies[i], { prefer: 'return=minimal' }));
-    ids[i] = createdIds(res, bundles[i]);
+    ids[i] = transactionIds(res, bundles[i]);
   };
   const label = `Meridian ingest ${settings.clients} clients`;
   await runWorkers(`${label} warm-up`, settings.clients, settings.warmup, post);
@@ -118,24 +106,24 @@ async function meridianIngest(http: HttpClient, control: pg.Client, bundles: Tra
   const { seconds } = await runWorkers(label, settings.clients, settings.bundles, (i) => post(settings.warmup + i));
   const rate = timedResources / seconds;
   log(`${label}: ${timedResources} resources in ${settings.bundles} transactions, ${seconds.toFixed(2)} s = ${rate.toFixed(0)} resources/s`);
-  const held = bundles.flatMap((bundle, b) => rawRows(bundle, (i) => ids[b][i]).map((r) => ({ resourceType: r.resourceType, id: r.id, body: r.content })));
+  const held = bundles.flatMap((bundle, b) => storedRows(bundle, (i) => ids[b][i], practice));
+  await checkStored(http, storedRows(bundles[settings.warmup], (i) => ids[settings.warmup][i], practice), 'ingest');
   return { rate, held };
 }
 
 /**
- * Generates the Bundles (warm-up first), runs the raw baseline, then Meridian, on the same
- * resources. Meridian keeps what it ingested: the export phase exports it.
+ * Runs the raw baseline, then Meridian, on the same generated patient Bundles (warm-up first; the
+ * practice they refer to is loaded already). Meridian keeps what it ingested: the export phase exports it.
  */
-export async function ingestPhase(http: HttpClient, control: pg.Client, settings: IngestSettings): Promise<IngestResult> {
-  const bundles = patientBundles(settings.seed, settings.warmup + settings.bundles);
+export async function ingestPhase(http: HttpClient, control: pg.Client, bundles: Bundle[], practice: PracticeIndex, settings: IngestSettings): Promise<IngestResult> {
   const timed = bundles.slice(settings.warmup);
-  const resources = timed.reduce((n, b) => n + b.entry.length, 0);
-  const sizes = timed.map((b) => b.entry.length);
-  const bytes = timed.reduce((n, b) => n + b.entry.reduce((m, e) => m + Buffer.byteLength(JSON.stringify(e.resource)), 0), 0);
-  log(`ingest: ${settings.bundles} patient Bundles (+${settings.warmup} warm-up), ${resources} resources, ${Math.min(...sizes)}–${Math.max(...sizes)} entries each`);
+  const sizes = timed.map((b) => b.entry?.length ?? 0);
+  const resources = sizes.reduce((n, s) => n + s, 0);
+  const bytes = timed.reduce((n, b) => n + (b.entry ?? []).reduce((m, e) => m + Buffer.byteLength(JSON.stringify(e.resource)), 0), 0);
+  log(`ingest: ${settings.bundles} generated patient Bundles (+${settings.warmup} warm-up), ${resources} resources, ${Math.min(...sizes)}–${Math.max(...sizes)} entries each`);
 
-  const raw = await rawIngest(control, bundles, settings, resources);
-  const meridian = await meridianIngest(http, control, bundles, settings, resources);
+  const raw = await rawIngest(control, bundles, practice, settings, resources);
+  const meridian = await meridianIngest(http, control, bundles, practice, settings, resources);
   return {
     meridian: meridian.rate,
     raw: raw.median,
@@ -238,10 +226,10 @@ async function rawExport(db: pg.Client, types: string[], settings: ExportSetting
  * Loads the baseline with everything Meridian holds (`held`), vacuums, exports on both sides (raw
  * first), then checks that Meridian's files hold exactly those resources.
  */
-export async function exportPhase(http: HttpClient, control: pg.Client, held: Created[], settings: ExportSettings): Promise<ExportResult> {
+export async function exportPhase(http: HttpClient, control: pg.Client, held: StoredRow[], settings: ExportSettings): Promise<ExportResult> {
   const types = [...new Set(held.map((r) => r.resourceType))].sort();
   const started = Date.now();
-  const rows = held.map((r) => ({ id: r.id, resourceType: r.resourceType, content: JSON.stringify({ ...JSON.parse(r.body), id: r.id }) }));
+  const rows = held;
   await createExportRawTable(control, rows);
   log(`raw pg: bench_export_raw holds the same ${rows.length} resources (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   // As in the search phase: statistics and visibility maps as autovacuum would leave them in time.
@@ -304,10 +292,10 @@ export function bulkReport(ingest: IngestResult | undefined, exported: ExportRes
   if (ingest) {
     const share = ingest.meridian / ingest.raw;
     notes.push(
-      `Ingest: ${ingest.bundles} patient transaction Bundles (${ingest.entriesMin}–${ingest.entriesMax} entries, ${(ingest.resources / ingest.bundles).toFixed(1)} on average; ` +
+      `Ingest: ${ingest.bundles} generated patient transaction Bundles (seed/; ${ingest.entriesMin}–${ingest.entriesMax} entries, ${(ingest.resources / ingest.bundles).toFixed(1)} on average; ` +
         `${ingest.resources} resources of ${ingest.avgBytes.toFixed(0)} bytes on average), ${settings.clients} concurrent clients / connections, after a warm-up; ` +
-        `Meridian: POST /fhir with Prefer: return=minimal, urn:uuid references rewritten, all search indexes on; ` +
-        `raw pg: one multi-row INSERT per Bundle into bench_ingest_raw (primary key only), references resolved beforehand, median of ${settings.rawRounds} rounds (${ingest.rawSpread} resources/s).`,
+        `Meridian: POST /fhir with Prefer: return=minimal, every entry a conditional create (ifNoneExist on its seed identifier), urn:uuid and conditional references to the practice resolved, all search indexes on; ` +
+        `raw pg: one multi-row INSERT per Bundle into bench_ingest_raw (primary key only), references resolved beforehand, no identifier check, median of ${settings.rawRounds} rounds (${ingest.rawSpread} resources/s).`,
     );
     rows.push(`| ingest, ${settings.clients} clients (resources/s) | ${rate(ingest.meridian)} | ${rate(ingest.raw)} | ${ratio(share)} |`);
     aims.push(`- ingest with ${settings.clients} clients >= ${AIM * 100} % of raw multi-row INSERTs: ${(share * 100).toFixed(share < 0.1 ? 1 : 0)} % (${share >= AIM ? 'met' : 'NOT met'})`);

@@ -1,5 +1,5 @@
 // Timing helpers shared by the Meridian and raw-pg phases: a small keep-alive HTTP client,
-// concurrent workers over a shared counter, percentiles, and progress lines on stderr.
+// concurrent workers over a shared counter, percentiles, progress lines on stderr, a seeded PRNG.
 import http from 'node:http';
 
 export interface HttpResponse {
@@ -120,4 +120,16 @@ export function envInt(name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
   return value;
+}
+
+/** mulberry32: a small seeded PRNG for the bench's own choices (which ids to read, which patient to search); not for anything secret. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -1,40 +1,41 @@
 // npm run bench: Meridian's REST create and read-by-id, next to raw `pg` doing the same rows in the
 // same database in the same run (DESIGN.md principle 6: speed claims are ratios to a baseline); then
-// searches (search.ts), then bulk ingest and $export (bulk.ts), in the same database and server.
+// searches (search.ts), then bulk ingest and $export (bulk.ts), in the same database and server. All
+// data comes from one population of the seed generator (population.ts).
 // See bench/README.md for what is measured and how to read the table.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { Observation } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import { bulkReport, exportPhase, ingestPhase, type ExportResult, type IngestResult } from './bulk.js';
 import { checkpoint, connectClients, createRawTable, INSERT_RAW, recreateDatabase, SELECT_RAW } from './database.js';
-import { envInt, expectOk, HttpClient, log, percentile, runWorkers, type HttpResponse } from './harness.js';
-import { benchPatient, observationGenerator, seededRandom } from './observations.js';
-import { searchPhase, searchReport, type Created } from './search.js';
+import { envInt, expectOk, HttpClient, log, percentile, runWorkers, seededRandom, type HttpResponse } from './harness.js';
+import { checkStored, isVitalSign, loadBundles, Population, practiceIndex, SEED as POPULATION_SEED, type PracticeIndex, type StoredRow } from './population.js';
+import { searchPhase, searchReport } from './search.js';
 import { freePort, startServer } from './server-process.js';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/meridian_bench';
 const CREATES = envInt('BENCH_CREATES', 4000); // timed creates per create phase
 const READS = envInt('BENCH_READS', 3000); // timed reads per read phase
 const WARMUP = envInt('BENCH_WARMUP', 300); // untimed requests before every timed phase
-const PATIENTS = envInt('BENCH_PATIENTS', 100); // subjects the Observations point at
 const RAW_ROUNDS = envInt('BENCH_RAW_ROUNDS', 3); // raw create phases are repeated, median kept
-const TIMEOUT_S = envInt('BENCH_TIMEOUT_S', 480); // the whole run gives up after this
+const TIMEOUT_S = envInt('BENCH_TIMEOUT_S', 720); // the whole run gives up after this
 const SEARCH = process.env.BENCH_SEARCH !== '0'; // BENCH_SEARCH=0 skips the search phase
-const SEARCH_PATIENTS = envInt('BENCH_SEARCH_PATIENTS', 1000); // Patients seeded for the search phase
-const SEARCH_OBSERVATIONS = envInt('BENCH_SEARCH_OBSERVATIONS', 15); // mean Observations per seeded Patient (2/3 to 4/3 of it each)
+const SEARCH_PATIENTS = envInt('BENCH_SEARCH_PATIENTS', 1000); // generated patient records loaded for the search phase
 const SEARCH_RUNS = envInt('BENCH_SEARCH_RUNS', 300); // timed runs per search and side
 const SEARCH_WARMUP = envInt('BENCH_SEARCH_WARMUP', 50); // untimed runs before each
 const INGEST = process.env.BENCH_INGEST !== '0'; // BENCH_INGEST=0 skips the ingest phase
-const INGEST_BUNDLES = envInt('BENCH_INGEST_BUNDLES', 300); // timed patient transaction Bundles per side
+const INGEST_BUNDLES = envInt('BENCH_INGEST_BUNDLES', 150); // timed patient transaction Bundles per side
 const INGEST_WARMUP = envInt('BENCH_INGEST_WARMUP', 8); // untimed Bundles before each
 const EXPORT = process.env.BENCH_EXPORT !== '0'; // BENCH_EXPORT=0 skips the $export phase
 const EXPORT_FILE_BYTES = envInt('BENCH_EXPORT_FILE_BYTES', 16 * 1024 * 1024); // ndjson file size limit, both sides (Meridian's default)
 const CLIENTS = 8; // the concurrent phase: 8 HTTP clients / 8 pg connections
 const BULK_CLIENTS = 4; // ingest: 4 HTTP clients / 4 pg connections; $export: 4 concurrent downloads
-const SEED = 20240601;
+const LOAD_CLIENTS = 4; // untimed loading of generated patient Bundles
+const SEED = 20240601; // the bench's own random choices: which ids to read, which patient to search for
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 interface Results {
@@ -44,10 +45,54 @@ interface Results {
   readP99: number;
 }
 
-// Rows are generated before any timing, and the same rows go to Meridian and to raw pg.
-function observationBodies(patientIds: string[], seed: number, count: number): string[] {
-  const next = observationGenerator(seed, patientIds);
-  return Array.from({ length: count }, () => JSON.stringify(next()));
+interface CreateData {
+  /** The Observation JSON of the 1-client and of the 8-client phase, the same for Meridian and raw pg. */
+  single: string[];
+  multi: string[];
+  /** What loading the patients' records left in Meridian. */
+  loaded: StoredRow[];
+  patients: number;
+}
+
+/**
+ * The create phase's data, from the population's first patients: their records are loaded (untimed)
+ * as their transaction Bundles without the vital signs; the vital signs then become the Observations
+ * to create, with subject and encounter pointed at the ids Meridian gave, in time order as a feed
+ * sends them, alternately to the 1-client and the 8-client phase.
+ */
+async function createData(http: HttpClient, population: Population, practice: PracticeIndex, count: number): Promise<CreateData> {
+  const bundles = population.next(population.createPatients);
+  const records = bundles.map((b) => ({ ...b, entry: (b.entry ?? []).filter((e) => !isVitalSign(e.resource)) }));
+  const loaded = await loadBundles(http, 'create phase: patient records without their vital signs', records, LOAD_CLIENTS, practice);
+  const vitals: { effective: number; body: string }[] = [];
+  bundles.forEach((bundle, n) => {
+    const target = new Map(records[n].entry.map((e, i) => [e.fullUrl!, `${e.resource!.resourceType}/${loaded.ids[n][i]}`]));
+    const resolve = (reference?: { reference?: string }) => {
+      const resolved = target.get(reference?.reference ?? '');
+      if (!resolved) throw new Error(`a vital sign refers to ${reference?.reference}, not an entry of its Bundle`);
+      return { ...reference, reference: resolved };
+    };
+    for (const entry of bundle.entry ?? []) {
+      if (vitals.length === count || !isVitalSign(entry.resource)) continue;
+      const observation = entry.resource as Observation;
+      const body = { ...observation, subject: resolve(observation.subject), encounter: resolve(observation.encounter) };
+      vitals.push({ effective: Date.parse(observation.effectiveDateTime!), body: JSON.stringify(body) });
+    }
+  });
+  if (vitals.length < count) throw new Error(`${population.createPatients} patients hold ${vitals.length} vital signs, ${count} needed`);
+  vitals.sort((a, b) => a.effective - b.effective);
+  return {
+    single: vitals.filter((_, i) => i % 2 === 0).map((v) => v.body),
+    multi: vitals.filter((_, i) => i % 2 === 1).map((v) => v.body),
+    loaded: loaded.rows,
+    patients: bundles.length,
+  };
+}
+
+/** The POSTed JSON with the id Meridian gave it: the resource as stored (meta aside). */
+function withId(body: string, id: string): string {
+  const { resourceType, ...rest } = JSON.parse(body) as { resourceType: string };
+  return JSON.stringify({ resourceType, id, ...rest });
 }
 
 function createdId(res: HttpResponse): string {
@@ -118,19 +163,22 @@ async function rawBaseline(control: pg.Client, single: string[], multi: string[]
   }
 }
 
-/** `created` receives every Observation Meridian stored, with its id (the search phase's baseline holds them too). */
-async function meridianRest(http: HttpClient, control: pg.Client, single: string[], multi: string[], created: Created[]): Promise<Results> {
+/** `created` receives every Observation Meridian stored, as stored (the search phase's baseline holds them too). */
+async function meridianRest(http: HttpClient, control: pg.Client, single: string[], multi: string[], created: StoredRow[]): Promise<Results> {
   const ids: string[] = [];
+  const posted: { id: string; body: string }[] = [];
   const post = async (body: string) => {
     const id = createdId(expectOk('POST /fhir/Observation', await http.request('POST', '/fhir/Observation', body)));
     ids.push(id);
-    created.push({ resourceType: 'Observation', id, body });
+    posted.push({ id, body });
   };
   const create1 = await measureCreates('Meridian create 1 client', 1, control, (i) => post(single[i]));
   const create8 = await measureCreates(`Meridian create ${CLIENTS} clients`, CLIENTS, control, (i) => post(multi[i]));
   const reads = await measureReads('Meridian read by id', ids, async (id) => {
     expectOk(`GET /fhir/Observation/${id}`, await http.request('GET', `/fhir/Observation/${id}`));
   });
+  created.push(...posted.map(({ id, body }) => ({ resourceType: 'Observation', id, content: withId(body, id) })));
+  await checkStored(http, created.slice(-20), 'create phase');
   return { create1, create8, readP50: reads.p50, readP99: reads.p99 };
 }
 
@@ -202,19 +250,26 @@ async function main(): Promise<void> {
     server = await startServer({ repoRoot, port, databaseUrl: DATABASE_URL, client: http, exportFileBytes: EXPORT_FILE_BYTES });
     log(`Meridian answered /fhir/metadata after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-    // Real subjects, so the Observations would pass a referential check too (not timed).
-    const patientIds: string[] = [];
-    const created: Created[] = []; // everything Meridian holds, as POSTed, with its id
-    for (let n = 0; n < PATIENTS; n++) {
-      const body = JSON.stringify(benchPatient(n));
-      const res = expectOk('POST /fhir/Patient', await http.request('POST', '/fhir/Patient', body));
-      patientIds.push((JSON.parse(res.body) as { id: string }).id);
-      created.push({ resourceType: 'Patient', id: patientIds[n], body });
-    }
-    const single = observationBodies(patientIds, SEED, WARMUP + CREATES);
-    const multi = observationBodies(patientIds, SEED + 1, WARMUP + CREATES);
+    // One generated population for every phase; its practice first, as patients refer to it (not timed).
+    const population = new Population({
+      vitalSigns: 2 * (WARMUP + CREATES),
+      searchPatients: SEARCH ? SEARCH_PATIENTS : 0,
+      ingestPatients: INGEST ? INGEST_WARMUP + INGEST_BUNDLES : 0,
+    });
+    log(
+      `population: seed '${POPULATION_SEED}', as of ${population.options.asOf}, ${population.size} patients ` +
+        `(create phase ${population.createPatients}, search ${SEARCH ? SEARCH_PATIENTS : 0}, ingest ${INGEST ? INGEST_WARMUP + INGEST_BUNDLES : 0})`,
+    );
+    const practiceBundle = population.practice();
+    const practiceLoad = await loadBundles(http, 'practice', [practiceBundle], 1, new Map());
+    const practice = practiceIndex(practiceBundle, practiceLoad.ids[0]);
+    const created: StoredRow[] = [...practiceLoad.rows]; // everything Meridian holds, as stored
+
+    const data = await createData(http, population, practice, 2 * (WARMUP + CREATES));
+    created.push(...data.loaded);
+    const { single, multi } = data;
     const avgBytes = [...single, ...multi].reduce((sum, b) => sum + Buffer.byteLength(b), 0) / (single.length + multi.length);
-    log(`${PATIENTS} patients created; Observation JSON averages ${avgBytes.toFixed(0)} bytes`);
+    log(`${single.length + multi.length} vital-sign Observations from ${data.patients} patients' records; their JSON averages ${avgBytes.toFixed(0)} bytes`);
 
     // Raw first, so whatever state one side leaves behind (bloat, autovacuum) weighs on Meridian, not on the baseline.
     const raw = await rawBaseline(control, single, multi);
@@ -222,7 +277,7 @@ async function main(): Promise<void> {
 
     const context = [
       `${CREATES} timed creates per phase and ${READS} timed reads (each after ${WARMUP} warm-up requests); `,
-      `vital-sign Observations of ${avgBytes.toFixed(0)} bytes on average; `,
+      `vital-sign Observations from the seed generator (the records of ${data.patients} generated patients, loaded untimed without them), ${avgBytes.toFixed(0)} bytes of JSON on average; `,
       `${raw.spread}; `,
       `Postgres ${pgVersion}, Node ${process.version}, ${os.cpus().length} CPUs, Meridian DB_POOL_SIZE=16; git ${gitRevision()}.`,
     ].join('');
@@ -236,13 +291,11 @@ async function main(): Promise<void> {
     let held = created; // everything Meridian holds, with its ids
     if (SEARCH) {
       // Same database, same server process: the search data joins what the phases above created.
-      const search = await searchPhase(http, control, created, {
+      const search = await searchPhase(http, control, created, population.next(SEARCH_PATIENTS), practice, {
         databaseUrl: DATABASE_URL,
-        patients: SEARCH_PATIENTS,
-        observationsPerPatient: SEARCH_OBSERVATIONS,
         runs: SEARCH_RUNS,
         warmup: SEARCH_WARMUP,
-        seedClients: 4,
+        loadClients: LOAD_CLIENTS,
         seed: SEED + 100,
       });
       const searchTable = searchReport(search.rows, search.context);
@@ -257,13 +310,12 @@ async function main(): Promise<void> {
       let ingest: IngestResult | undefined;
       let exported: ExportResult | undefined;
       if (INGEST) {
-        ingest = await ingestPhase(http, control, {
+        ingest = await ingestPhase(http, control, population.next(INGEST_WARMUP + INGEST_BUNDLES), practice, {
           databaseUrl: DATABASE_URL,
           bundles: INGEST_BUNDLES,
           warmup: INGEST_WARMUP,
           clients: BULK_CLIENTS,
           rawRounds: RAW_ROUNDS,
-          seed: SEED + 200,
         });
         held = [...held, ...ingest.held];
       }
