@@ -3,6 +3,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY server ./server
+COPY seed ./seed
 COPY tsconfig.json ./
 ENV PORT=8080
 EXPOSE 8080
