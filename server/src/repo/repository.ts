@@ -63,13 +63,8 @@ export class Repository {
     private readonly baseUrl: string,
   ) {}
 
-  async read(resourceType: string, id: string): Promise<Resource> {
-    const { rows } = await this.db.query<CurrentRow>(
-      'SELECT version_id, deleted, content FROM resources WHERE resource_type = $1 AND id = $2',
-      [resourceType, id],
-      'meridian_read',
-    );
-    return currentOrThrow(resourceType, id, rows[0]);
+  read(resourceType: string, id: string): Promise<Resource> {
+    return readCurrent(this.db, resourceType, id);
   }
 
   /** The current version as stored JSON text (resourceType first), for a read that sends it as it is. */
@@ -279,10 +274,6 @@ export class TransactionOps {
     return lockAndMatch(this.tx, resourceType, parseCriteria(resourceType, query, this.baseUrl));
   }
 
-  async create(resource: Resource, id: string): Promise<Resource> {
-    return (await writeVersion(this.tx, this.baseUrl, { resourceType: resource.resourceType, id, versionId: 1, method: 'POST', resource }))!;
-  }
-
   /** Creates many new resources with a few statements (their ids must be new). */
   createMany(items: { resource: Resource; id: string }[]): Promise<Resource[]> {
     return createMany(this.tx, this.baseUrl, items);
@@ -337,6 +328,7 @@ async function readCurrent(tx: Queryable, resourceType: string, id: string): Pro
   const { rows } = await tx.query<CurrentRow>(
     'SELECT version_id, deleted, content FROM resources WHERE resource_type = $1 AND id = $2',
     [resourceType, id],
+    'meridian_read',
   );
   return currentOrThrow(resourceType, id, rows[0]);
 }

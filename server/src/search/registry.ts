@@ -85,7 +85,3 @@ export function indexedParams(resourceType: string): RegisteredParam[] {
     (p) => (INDEXED_TYPES.has(p.type) || p.components) && p.expression && p.code !== '_id' && p.code !== '_lastUpdated',
   );
 }
-
-export function indexedTokenParams(resourceType: string): RegisteredParam[] {
-  return indexedParams(resourceType).filter((p) => p.type === 'token');
-}
