@@ -188,4 +188,17 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'token and reference indexes end with the resource id',
+    sql: `
+      -- An equality on a token or reference then yields its resources in id order (the default
+      -- search order: a first page reads about as many index entries as it returns), and checking
+      -- one resource for one code is a single index probe.
+      DROP INDEX search_token_value;
+      CREATE INDEX search_token_value ON search_token (resource_type, param, code, system, resource_id);
+      DROP INDEX search_reference_target;
+      CREATE INDEX search_reference_target ON search_reference (resource_type, param, target_id, target_type, resource_id);
+    `,
+  },
 ];

@@ -29,11 +29,18 @@ const MAX_INCLUDED = 1000;
  */
 export async function runSearch(db: Queryable, request: SearchRequest, types: string[], count: number, total: 'count' | 'cheap' | 'none'): Promise<SearchPage> {
   const b = new SqlBuilder();
-  const where = `r.resource_type = ANY(${b.bind(types)}::text[]) AND NOT r.deleted AND ${b.where(request.criteria, { type: 'r.resource_type', id: 'r.id', row: 'r' })}`;
-  const order = [...request.sort.map((k) => sortExpression(k, request.resourceType, b)), 'r.resource_type', 'r.id'].join(', ');
+  // One type is an equality, not ANY: Postgres then carries the constant into every index probe of the
+  // criteria (their indexes lead with resource_type), and r.id alone orders the rows.
+  const single = types.length === 1;
+  const typeCondition = single ? `r.resource_type = ${b.bind(types[0])}::text` : `r.resource_type = ANY(${b.bind(types)}::text[])`;
+  const target = { type: 'r.resource_type', id: 'r.id', row: 'r' };
+  const { joins, rest } = b.joins(request.criteria, target);
+  const from = `resources r ${joins}`;
+  const where = `${typeCondition} AND NOT r.deleted AND ${b.where(rest, target)}`;
+  const order = [...request.sort.map((k) => sortExpression(k, request.resourceType, b)), ...(single ? [] : ['r.resource_type']), 'r.id'].join(', ');
   const countParams = [...b.params];
   const { rows } = await db.query<{ resource_type: string; id: string; json: string }>(
-    `SELECT r.resource_type, r.id, ${RESOURCE_JSON} AS json FROM resources r WHERE ${where} ORDER BY ${order} LIMIT ${b.bind(count + 1)} OFFSET ${b.bind(request.offset)}`,
+    `SELECT r.resource_type, r.id, ${RESOURCE_JSON} AS json FROM ${from} WHERE ${where} ORDER BY ${order} LIMIT ${b.bind(count + 1)} OFFSET ${b.bind(request.offset)}`,
     b.params,
   );
   const matches = rows.slice(0, count).map(toFound);
@@ -42,7 +49,7 @@ export async function runSearch(db: Queryable, request: SearchRequest, types: st
   if (total !== 'none' && !hasNext && (matches.length > 0 || request.offset === 0)) {
     found = request.offset + matches.length;
   } else if (total === 'count') {
-    const result = await db.query<{ n: number }>(`SELECT count(*)::integer AS n FROM resources r WHERE ${where}`, countParams);
+    const result = await db.query<{ n: number }>(`SELECT count(*)::integer AS n FROM ${from} WHERE ${where}`, countParams);
     found = result.rows[0].n;
   }
   const included = await runIncludes(db, matches, request.include, request.revinclude);

@@ -23,6 +23,32 @@ export class SqlBuilder {
     return `${prefix}${++this.aliases}`;
   }
 
+  /**
+   * The criteria that match at most one index row per resource, as inner joins of the target row:
+   * one token with system and code, one reference to Type/id (extraction writes each value of a
+   * parameter once). Unlike EXISTS, a join lets Postgres drive the query from that index in id order
+   * without first collecting and de-duplicating every match. The other criteria are returned as they are.
+   */
+  joins(criteria: Criterion[], t: Target): { joins: string; rest: Criterion[] } {
+    const joins: string[] = [];
+    const rest: Criterion[] = [];
+    for (const c of criteria) {
+      const v = c.kind === 'token' && !c.not && c.values.length === 1 ? c.values[0] : undefined;
+      const ref = c.kind === 'reference' && c.values.length === 1 ? c.values[0] : undefined;
+      if (v && v.code !== undefined && v.system !== undefined) {
+        const a = this.alias('j');
+        joins.push(`JOIN search_token ${a} ON ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} AND ${a}.param = ${this.bind((c as { param: string }).param)} AND ${tokenCondition(v, `${a}.system`, `${a}.code`, this)}`);
+      } else if (ref && ref.type !== undefined && ref.id !== undefined && ref.url === undefined) {
+        const a = this.alias('j');
+        joins.push(
+          `JOIN search_reference ${a} ON ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} AND ${a}.param = ${this.bind((c as { param: string }).param)} ` +
+            `AND ${a}.target_id = ${this.bind(ref.id)} AND ${a}.target_type = ${this.bind(ref.type)}`,
+        );
+      } else rest.push(c);
+    }
+    return { joins: joins.join(' '), rest };
+  }
+
   /** All criteria ANDed; "true" when there are none. */
   where(criteria: Criterion[], target: Target): string {
     return mergeDateWindows(criteria).map((c) => (c.kind === 'dateWindow' ? this.dateWindow(c, target) : this.criterion(c, target))).join(' AND ') || 'true';
@@ -39,7 +65,7 @@ export class SqlBuilder {
   criterion(c: Criterion, t: Target): string {
     switch (c.kind) {
       case 'id':
-        return `${t.id} = ANY(${this.bind(c.values)}::text[])`;
+        return this.oneOf(t.id, c.values);
       case 'lastUpdated': {
         if (t.row) return this.any(c.values.map((v) => instantCondition(v, `${t.row}.last_updated`, this)));
         const a = this.alias('lu');
@@ -111,7 +137,7 @@ export class SqlBuilder {
         const inner = this.criterion(c.inner, { type: `${a}.target_type`, id: `${a}.target_id` });
         return (
           `EXISTS (SELECT 1 FROM search_reference ${a} WHERE ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} ` +
-          `AND ${a}.param = ${this.bind(c.param)} AND ${a}.target_type = ANY(${this.bind(c.targetTypes)}::text[]) AND ${inner})`
+          `AND ${a}.param = ${this.bind(c.param)} AND ${this.oneOf(`${a}.target_type`, c.targetTypes)} AND ${inner})`
         );
       }
       case 'has': {
@@ -125,7 +151,7 @@ export class SqlBuilder {
       case 'list': {
         const a = this.alias('li');
         return (
-          `EXISTS (SELECT 1 FROM search_reference ${a} WHERE ${a}.resource_type = 'List' AND ${a}.resource_id = ANY(${this.bind(c.ids)}::text[]) ` +
+          `EXISTS (SELECT 1 FROM search_reference ${a} WHERE ${a}.resource_type = 'List' AND ${this.oneOf(`${a}.resource_id`, c.ids)} ` +
           `AND ${a}.param = 'item' AND ${a}.target_type = ${t.type} AND ${a}.target_id = ${t.id})`
         );
       }
@@ -146,7 +172,7 @@ export class SqlBuilder {
           `EXISTS (SELECT 1 FROM search_reference ${a} JOIN unnest(${this.bind(c.links.map((l) => l.type))}::text[], ` +
           `${this.bind(c.links.map((l) => l.param))}::text[]) AS link(type, param) ON link.type = ${a}.resource_type AND link.param = ${a}.param ` +
           `WHERE ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} ` +
-          `AND ${a}.target_type = ${this.bind(c.targetType)}${c.targetIds !== undefined ? ` AND ${a}.target_id = ANY(${this.bind(c.targetIds)}::text[])` : ''})`
+          `AND ${a}.target_type = ${this.bind(c.targetType)}${c.targetIds !== undefined ? ` AND ${this.oneOf(`${a}.target_id`, c.targetIds)}` : ''})`
         );
       }
     }
@@ -156,6 +182,11 @@ export class SqlBuilder {
   private rows(table: string, param: string, t: Target, condition: (alias: string) => string): string {
     const a = this.alias('x');
     return `EXISTS (SELECT 1 FROM ${table} ${a} WHERE ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} AND ${a}.param = ${this.bind(param)} AND (${condition(a)}))`;
+  }
+
+  /** column = one of values; one value as an equality, which Postgres carries into joined index probes. */
+  private oneOf(column: string, values: string[]): string {
+    return values.length === 1 ? `${column} = ${this.bind(values[0])}::text` : `${column} = ANY(${this.bind(values)}::text[])`;
   }
 
   private any(conditions: string[]): string {
