@@ -1,6 +1,6 @@
 // Reads and writes resource rows. Every interaction is one database transaction; writes that lose a
 // race with another writer of the same resource are retried from the start.
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from './ids.js';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Db, Queryable } from '../db/index.js';
 import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcome.js';
@@ -98,7 +98,7 @@ export class Repository {
   /** Create with a server-assigned id; with ifNoneExist, only when no resource matches it. */
   async create(resource: Resource, ifNoneExist?: URLSearchParams): Promise<ConditionalCreateResult> {
     if (!ifNoneExist) {
-      const stored = await writeVersion(this.db, this.baseUrl, { resourceType: resource.resourceType, id: randomUUID(), versionId: 1, method: 'POST', resource });
+      const stored = await writeVersion(this.db, this.baseUrl, { resourceType: resource.resourceType, id: newResourceId(), versionId: 1, method: 'POST', resource });
       return { resource: stored!, created: true, matched: false };
     }
     const criteria = parseCriteria(resource.resourceType, ifNoneExist, this.baseUrl);
@@ -110,7 +110,7 @@ export class Repository {
       if (matches.length === 1) {
         return { resource: await readCurrent(tx, resource.resourceType, matches[0]), created: false, matched: true };
       }
-      const stored = await writeVersion(tx, this.baseUrl, { resourceType: resource.resourceType, id: randomUUID(), versionId: 1, method: 'POST', resource });
+      const stored = await writeVersion(tx, this.baseUrl, { resourceType: resource.resourceType, id: newResourceId(), versionId: 1, method: 'POST', resource });
       return { resource: stored!, created: true, matched: false };
     });
   }
@@ -131,7 +131,7 @@ export class Repository {
       if (matches.length === 1 && resource.id && resource.id !== matches[0]) {
         throw badRequest(`The resource's id "${resource.id}" is not the id of the matching resource`, `${resourceType}.id`);
       }
-      const id = matches[0] ?? resource.id ?? randomUUID();
+      const id = matches[0] ?? resource.id ?? newResourceId();
       return updateIn(tx, this.baseUrl, resourceType, id, () => resource, 'PUT', ifMatch);
     });
   }

@@ -2,7 +2,7 @@
 // DELETE, then POST, then PUT/PATCH, then GET; fullUrls and conditional references are resolved
 // before anything is written; any failing entry rolls everything back and is named in the outcome.
 // A batch runs each entry on its own and reports each entry's outcome.
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from '../../repo/index.js';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import type { TransactionOps } from '../../repo/index.js';
 import { parseSearch } from '../../search/index.js';
@@ -52,7 +52,7 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
         const matches = matched.get(e) ?? [];
         if (matches.length > 1) throw preconditionFailed(`ifNoneExist matched ${matches.length} or more ${e.type} resources`);
         const found = matches.length === 1 ? existing.get(`${e.type}/${matches[0]}`) : undefined;
-        const id = found?.id ?? randomUUID();
+        const id = found?.id ?? newResourceId();
         targets.set(e, { id, existing: found });
         if (e.fullUrl) ids.set(e.fullUrl, `${e.type}/${id}`);
       });
@@ -64,7 +64,7 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
           const matches = await ops.match(e.type, e.query!);
           if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${e.type} resources`);
           if (matches.length === 0 && e.method === 'PATCH') throw notFound(`No ${e.type} matches the criteria`);
-          id = matches[0] ?? e.resource?.id ?? randomUUID();
+          id = matches[0] ?? e.resource?.id ?? newResourceId();
         }
         targets.set(e, { id });
         if (e.fullUrl) ids.set(e.fullUrl, `${e.type}/${id}`);
