@@ -6,6 +6,7 @@ import { errorResponses } from './fhir/errors.js';
 import { negotiateFormat, readJsonBody, serializeJson } from './fhir/format.js';
 import { allowedMethods, fhirRouter } from './fhir/router.js';
 import { logRequests } from './request-log.js';
+import { bearerAuth, mountProvider } from './auth/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -19,8 +20,11 @@ export function createApp(app: AppContext): Koa {
     await next();
   });
   koa.use(logRequests());
+  // the authorization server answers /auth/... itself, before FHIR content negotiation
+  koa.use(mountProvider(app.auth.provider, new URL(app.auth.issuer).pathname));
   koa.use(serializeJson());
   koa.use(errorResponses());
+  koa.use(bearerAuth(app.config, app.auth.provider, fhirMountPath(app.config)));
   koa.use(negotiateFormat());
   koa.use(readJsonBody());
   koa.use(router.routes());

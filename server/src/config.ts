@@ -23,6 +23,12 @@ export interface Config {
   exportFileBytes: number;
   /** Load the demo population on the first start of an empty embedded database (SEED_DEMO=false: don't). */
   seedDemo: boolean;
+  /** 'smart': every FHIR request needs an access token; 'open': none does (development only). */
+  authMode: 'smart' | 'open';
+  /** A JSON file with the OAuth clients (oidc-provider client metadata), read at start. */
+  authClientsFile?: string;
+  /** Seconds an access token lives. */
+  accessTokenTtl: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -45,6 +51,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     exportMaxJobs: intSetting(env, 'EXPORT_MAX_JOBS', 4),
     exportFileBytes: intSetting(env, 'EXPORT_FILE_BYTES', 16 * 1024 * 1024),
     seedDemo: booleanSetting(env, 'SEED_DEMO', true),
+    authMode: authModeSetting(env.AUTH_MODE),
+    authClientsFile: env.AUTH_CLIENTS_FILE || undefined,
+    accessTokenTtl: intSetting(env, 'ACCESS_TOKEN_TTL', 300),
   };
 }
 
@@ -66,7 +75,19 @@ function booleanSetting(env: NodeJS.ProcessEnv, name: string, fallback: boolean)
   throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
+// Open until SMART authorization covers every path (issue 6); the server warns while it is.
+function authModeSetting(raw: string | undefined): 'smart' | 'open' {
+  if (raw === undefined || raw === '') return 'open';
+  if (raw === 'smart' || raw === 'open') return raw;
+  throw new Error(`AUTH_MODE must be smart or open, got "${raw}"`);
+}
+
 /** The path the FHIR API is mounted at, from BASE_URL ("" for the root). */
 export function fhirMountPath(config: Config): string {
   return new URL(config.baseUrl).pathname.replace(/\/+$/, '');
+}
+
+/** Where the authorization server is mounted: /auth at the origin of BASE_URL. */
+export function authIssuer(config: Config): string {
+  return `${new URL(config.baseUrl).origin}/auth`;
 }

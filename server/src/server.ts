@@ -10,6 +10,7 @@ import { loadDefinitions } from './fhir/definitions.js';
 import type { Logger } from './logger.js';
 import { Repository } from './repo/index.js';
 import { startExportRunner } from './bulk/runner.js';
+import { createAuth } from './auth/index.js';
 
 export interface RunningServer {
   app: AppContext;
@@ -19,16 +20,18 @@ export interface RunningServer {
 }
 
 /** Wires the dependencies around an open database. */
-export function createAppContext(config: Config, db: Db, log: Logger): AppContext {
+export async function createAppContext(config: Config, db: Db, log: Logger): Promise<AppContext> {
   loadDefinitions();
+  const auth = await createAuth(config);
+  if (config.authMode === 'open') log.warn('AUTH_MODE=open: the FHIR API answers anyone, without an access token (development only)');
   const exports = startExportRunner(db, log, { baseUrl: config.baseUrl, fileBytes: config.exportFileBytes });
-  return { config, db, log, repo: new Repository(db, config.baseUrl), exports };
+  return { config, db, log, repo: new Repository(db, config.baseUrl), exports, auth };
 }
 
 export async function startServer(config: Config, log: Logger, db?: Db): Promise<RunningServer> {
   loadDefinitions();
   const database = db ?? (await openDatabase(config, log));
-  const app = createAppContext(config, database, log);
+  const app = await createAppContext(config, database, log);
   const server = http.createServer(createApp(app).callback());
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

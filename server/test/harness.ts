@@ -81,6 +81,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     exportMaxJobs: 4,
     exportFileBytes: 1024 * 1024,
     seedDemo: false,
+    authMode: 'open',
+    accessTokenTtl: 300,
     ...overrides,
   };
 }

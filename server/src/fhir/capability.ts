@@ -1,7 +1,7 @@
 // The CapabilityStatement: what this server really does, built from the same definitions the
 // routes use. Add to it only what a test shows working.
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
-import type { Config } from '../config.js';
+import { authIssuer, type Config } from '../config.js';
 import { indexedParams } from '../search/registry.js';
 import { resourceTypes } from './definitions.js';
 
@@ -77,7 +77,26 @@ export function capabilityStatement(config: Config, version: string, date: strin
           '_elements, POST _search, _text/_content (plain full text), composites of a token with a token, quantity, date ' +
           'or string, Patient compartment search and Patient/$everything. Terminology modifiers (:in, :below on tokens) ' +
           'are not supported yet. ' +
-          'Authorization is not enforced yet: every caller is anonymous.',
+          (config.authMode === 'open'
+            ? 'WARNING: AUTH_MODE=open: this server answers anyone without an access token (development only).'
+            : 'Every request needs a SMART access token (Backend Services: client_credentials with private_key_jwt); ' +
+              'system/ scopes are enforced per resource type and action.'),
+        security: {
+          cors: true,
+          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+          description: 'SMART App Launch 2 / Backend Services; see [base]/.well-known/smart-configuration',
+          extension: [
+            {
+              url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+              extension: [
+                { url: 'token', valueUri: `${authIssuer(config)}/token` },
+                { url: 'authorize', valueUri: `${authIssuer(config)}/auth` },
+                { url: 'introspect', valueUri: `${authIssuer(config)}/token/introspection` },
+                { url: 'revoke', valueUri: `${authIssuer(config)}/token/revocation` },
+              ],
+            },
+          ],
+        },
         resource,
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
         operation: [

@@ -5,6 +5,8 @@ import type { Db } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import type { Repository } from '../repo/index.js';
 import type { ExportRunner } from '../bulk/runner.js';
+import type { ResourceScope } from '../auth/scopes.js';
+import type { Auth } from '../auth/index.js';
 
 /** Dependencies, built once at start and passed in explicitly (no global singletons). */
 export interface AppContext {
@@ -14,10 +16,19 @@ export interface AppContext {
   log: Logger;
   /** The bulk export worker of this process. */
   exports: ExportRunner;
+  /** The authorization server. */
+  auth: Auth;
 }
 
-/** Who is making the request. Until SMART authorization arrives every caller is anonymous. */
-export type Principal = { kind: 'anonymous' };
+/**
+ * Who is making the request: 'open' under AUTH_MODE=open (anyone may do anything), 'anonymous' on
+ * the public endpoints (metadata, discovery), or the client an access token was issued to, with its
+ * SMART resource scopes.
+ */
+export type Principal =
+  | { kind: 'open' }
+  | { kind: 'anonymous' }
+  | { kind: 'token'; clientId: string; accountId?: string; scopes: ResourceScope[] };
 
 export interface FhirState {
   app: AppContext;

@@ -1,6 +1,7 @@
 // HAPI-style routes of the FHIR REST API, relative to the base URL's path.
 import Router from '@koa/router';
-import type { Config } from '../config.js';
+import { authIssuer, type Config } from '../config.js';
+import { smartConfiguration } from '../auth/discovery.js';
 import { capabilityStatement } from './capability.js';
 import type { FhirContext, FhirState } from './context.js';
 import { isResourceType } from './definitions.js';
@@ -16,12 +17,30 @@ import { compartmentSearch, everything, search } from './interactions/search.js'
 import { conditionalUpdate, update } from './interactions/update.js';
 import { validateOperation } from './interactions/validate.js';
 import { fhirError, notFound } from './outcome.js';
+import { requireScope } from '../auth/index.js';
+import type { Action } from '../auth/scopes.js';
 
 export function fhirRouter(config: Config, prefix: string, version: string): Router<FhirState> {
   const router = new Router<FhirState>({ prefix: prefix || undefined });
   const metadata = capabilityStatement(config, version, new Date().toISOString());
+  const discovery = smartConfiguration(config, authIssuer(config));
   type Handler = (ctx: FhirContext) => Promise<void>;
-  const h = (fn: Handler) => (ctx: unknown) => fn(ctx as FhirContext);
+  // Each route names the SMART actions it needs, on its resource type (typed) or on every type
+  // (every: operations across types, until they check each type they touch). Searches check their
+  // types themselves, after parsing (chains and _has look into other types).
+  type Need = (ctx: FhirContext) => [string, Action[]] | undefined;
+  const typed = (...actions: Action[]): Need => (ctx) => [ctx.params.type, actions];
+  const every = (...actions: Action[]): Need => () => ['*', actions];
+  const searched: Need = () => undefined;
+  const h = (fn: Handler, need: Need) => (ctx: unknown) => {
+    const c = ctx as FhirContext;
+    const needed = need(c);
+    if (needed) requireScope(c, ...needed);
+    return fn(c);
+  };
+  const ALL: Action[] = ['c', 'r', 'u', 'd', 's'];
+  // a conditional create (If-None-Exist) also searches
+  const creating: Need = (ctx) => [ctx.params.type, ctx.get('If-None-Exist') ? ['c', 's'] : ['c']];
 
   router.param('type', (type, ctx, next) => {
     if (type === 'metadata') throw fhirError(405, 'not-supported', 'metadata can only be read (GET)');
@@ -30,39 +49,45 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
   });
 
   router.get('/metadata', (ctx) => {
+    ctx.set('Access-Control-Allow-Origin', '*');
     ctx.body = metadata;
   });
-  router.post('/', h(batchOrTransaction));
-  router.get('/\\$export', h(exportKickoff));
-  router.post('/\\$export', h(exportKickoff));
-  router.get('/\\$export-poll-status/:jobId', h(exportStatus));
-  router.delete('/\\$export-poll-status/:jobId', h(exportCancel));
-  router.get('/\\$bulk-file/:jobId/:name', h(exportFile));
-  router.get('/:type/\\$export', h(exportKickoff));
-  router.post('/:type/\\$export', h(exportKickoff));
-  router.get('/:type/:id/\\$export', h(exportKickoff));
-  router.post('/:type/:id/\\$export', h(exportKickoff));
-  router.get('/_history', h(history));
-  router.post('/\\$reindex', h(reindexOperation));
-  router.post('/:type/\\$reindex', h(reindexOperation));
-  router.post('/:type/:id/\\$reindex', h(reindexOperation));
-  router.get('/:type/_history', h(history));
-  router.post('/:type/\\$validate', h(validateOperation));
-  router.get('/:type/:id/_history', h(history));
-  router.get('/:type/:id/_history/:vid', h(vread));
-  router.get('/:type/:id/\\$everything', h(everything));
-  router.get('/:type/:id/:compartmentType', h(compartmentSearch));
-  router.post('/:type/_search', h(search));
-  router.post('/:type/:id/\\$validate', h(validateOperation));
-  router.get('/:type/:id', h(read));
-  router.put('/:type/:id', h(update));
-  router.patch('/:type/:id', h(patch));
-  router.delete('/:type/:id', h(remove));
-  router.get('/:type', h(search));
-  router.post('/:type', h(create));
-  router.put('/:type', h(conditionalUpdate));
-  router.patch('/:type', h(conditionalPatch));
-  router.delete('/:type', h(conditionalRemove));
+  router.get('/.well-known/smart-configuration', (ctx) => {
+    ctx.set('Access-Control-Allow-Origin', '*');
+    (ctx as unknown as FhirContext).state.responseType = 'application/json';
+    ctx.body = discovery;
+  });
+  router.post('/', h(batchOrTransaction, every(...ALL)));
+  router.get('/\\$export', h(exportKickoff, every('r', 's')));
+  router.post('/\\$export', h(exportKickoff, every('r', 's')));
+  router.get('/\\$export-poll-status/:jobId', h(exportStatus, every('r', 's')));
+  router.delete('/\\$export-poll-status/:jobId', h(exportCancel, every('r', 's')));
+  router.get('/\\$bulk-file/:jobId/:name', h(exportFile, every('r', 's')));
+  router.get('/:type/\\$export', h(exportKickoff, every('r', 's')));
+  router.post('/:type/\\$export', h(exportKickoff, every('r', 's')));
+  router.get('/:type/:id/\\$export', h(exportKickoff, every('r', 's')));
+  router.post('/:type/:id/\\$export', h(exportKickoff, every('r', 's')));
+  router.get('/_history', h(history, every('r')));
+  router.post('/\\$reindex', h(reindexOperation, every(...ALL)));
+  router.post('/:type/\\$reindex', h(reindexOperation, every(...ALL)));
+  router.post('/:type/:id/\\$reindex', h(reindexOperation, every(...ALL)));
+  router.get('/:type/_history', h(history, typed('r')));
+  router.post('/:type/\\$validate', h(validateOperation, typed()));
+  router.get('/:type/:id/_history', h(history, typed('r')));
+  router.get('/:type/:id/_history/:vid', h(vread, typed('r')));
+  router.get('/:type/:id/\\$everything', h(everything, typed('r')));
+  router.get('/:type/:id/:compartmentType', h(compartmentSearch, searched));
+  router.post('/:type/_search', h(search, searched));
+  router.post('/:type/:id/\\$validate', h(validateOperation, typed()));
+  router.get('/:type/:id', h(read, typed('r')));
+  router.put('/:type/:id', h(update, typed('u')));
+  router.patch('/:type/:id', h(patch, typed('u')));
+  router.delete('/:type/:id', h(remove, typed('d')));
+  router.get('/:type', h(search, searched));
+  router.post('/:type', h(create, creating));
+  router.put('/:type', h(conditionalUpdate, typed('s', 'c', 'u')));
+  router.patch('/:type', h(conditionalPatch, typed('s', 'u')));
+  router.delete('/:type', h(conditionalRemove, typed('s', 'd')));
   return router;
 }
 

@@ -99,7 +99,7 @@ export async function exportStatus(ctx: FhirContext): Promise<void> {
   ctx.body = JSON.stringify({
     transactionTime: new Date(job.transaction_time).toISOString(),
     request: job.request,
-    requiresAccessToken: false,
+    requiresAccessToken: ctx.state.app.config.authMode === 'smart', // the file URLs are FHIR routes: they need the token too
     output: job.output ?? [],
     error: [],
   });

@@ -6,6 +6,7 @@ import type { FoundResource } from '../../repo/search.js';
 import { parseSearch, type Criterion } from '../../search/index.js';
 import { patientCompartment } from '../../search/compartment.js';
 import type { FhirContext } from '../context.js';
+import { may, requireSearchScope } from '../../auth/index.js';
 import { resourceTypes } from '../definitions.js';
 import { badRequest, notFound, outcome, issue } from '../outcome.js';
 import { summarize } from '../summary.js';
@@ -81,12 +82,15 @@ async function respondWithSearch(ctx: FhirContext, resourceType: string, types: 
   const { config, repo } = ctx.state.app;
   const strict = /(^|[,;\s])handling\s*=\s*strict/i.test(ctx.get('Prefer'));
   const request = parseSearch(resourceType, query, { strict, baseUrl: config.baseUrl });
+  requireSearchScope(ctx, types, request.criteria);
   request.criteria.push(...extra);
   const count = Math.min(request.count ?? DEFAULT_COUNT, config.maxPageSize);
   // _count=0 asks for the total only, like _summary=count
   if (count === 0 && !request.summary) request.summary = 'count';
   const totalMode = request.total === 'none' ? 'none' : request.total || request.summary === 'count' ? 'count' : 'cheap';
   const page = await repo.search(request, types, request.summary === 'count' ? 0 : count, totalMode);
+  // an included resource the caller may not read is left out
+  page.included = page.included.filter((r) => may(ctx, r.resourceType, 'r'));
 
   const base = `${config.baseUrl}/${path}`;
   const link: Bundle['link'] = [{ relation: 'self', url: pageUrl(base, query, request.offset) }];

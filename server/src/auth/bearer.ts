@@ -1,0 +1,36 @@
+// Who is calling the FHIR API: the bearer access token of every request (RFC 6750), looked up in
+// the authorization server in-process. No token or a bad one is a 401 with WWW-Authenticate;
+// metadata and the SMART discovery document stay public.
+import type Koa from 'koa';
+import type { Provider } from 'oidc-provider';
+import type { Config } from '../config.js';
+import type { FhirContext } from '../fhir/context.js';
+import { fhirError } from '../fhir/outcome.js';
+import { resourceScopes } from './scopes.js';
+
+const PUBLIC = ['/metadata', '/.well-known/smart-configuration'];
+
+export function bearerAuth(config: Config, provider: Provider, prefix: string): Koa.Middleware {
+  const realm = `Bearer realm="${config.baseUrl}"`;
+  const unauthorized = (text: string, error?: string) =>
+    fhirError(401, 'login', text).withHeaders({ 'WWW-Authenticate': error ? `${realm}, error="${error}", error_description="${text}"` : realm });
+  return async (ctx, next) => {
+    const state = (ctx as unknown as FhirContext).state;
+    const path = ctx.path.slice(prefix.length);
+    if (config.authMode === 'open') {
+      state.principal = { kind: 'open' };
+      return next();
+    }
+    if (!ctx.path.startsWith(prefix) || PUBLIC.includes(path)) return next();
+    const header = ctx.get('Authorization');
+    if (!header) throw unauthorized('This server needs an access token (Authorization: Bearer ...)');
+    const match = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
+    if (!match) throw unauthorized('The Authorization header is not a Bearer token', 'invalid_request');
+    const token = (await provider.AccessToken.find(match[1])) ?? (await provider.ClientCredentials.find(match[1]));
+    if (!token || token.isExpired) throw unauthorized('The access token is unknown, expired or revoked', 'invalid_token');
+    const audience = [token.aud].flat();
+    if (!audience.includes(config.baseUrl)) throw unauthorized('The access token is not for this server', 'invalid_token');
+    state.principal = { kind: 'token', clientId: token.clientId!, accountId: 'accountId' in token ? token.accountId : undefined, scopes: resourceScopes(token.scope) };
+    return next();
+  };
+}

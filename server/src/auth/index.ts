@@ -1,0 +1,45 @@
+// Authorization, wired: the authorization server (provider.ts) built from the configuration, and
+// how the FHIR API learns who is calling (bearer.ts) and what they may do (permissions.ts).
+import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { exportJWK, generateKeyPair } from 'jose';
+import type { ClientMetadata, Provider } from 'oidc-provider';
+import { authIssuer, type Config } from '../config.js';
+import { createProvider } from './provider.js';
+
+export { mountProvider } from './provider.js';
+export { bearerAuth } from './bearer.js';
+export { may, requireScope, requireSearchScope } from './permissions.js';
+export { smartConfiguration } from './discovery.js';
+
+export interface Auth {
+  provider: Provider;
+  issuer: string;
+}
+
+export async function createAuth(config: Config): Promise<Auth> {
+  const issuer = authIssuer(config);
+  const provider = createProvider({
+    issuer,
+    fhirBase: config.baseUrl,
+    clients: readClients(config.authClientsFile),
+    // id_token signing key, made at start: access tokens are opaque and do not depend on it
+    jwks: { keys: [{ ...(await exportJWK((await generateKeyPair('RS256', { extractable: true })).privateKey)), alg: 'RS256', use: 'sig' }] },
+    cookieKeys: [randomBytes(32).toString('base64url')],
+    accessTokenTtl: config.accessTokenTtl,
+  });
+  return { provider, issuer };
+}
+
+function readClients(file: string | undefined): ClientMetadata[] {
+  if (!file) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`AUTH_CLIENTS_FILE ${file} could not be read as JSON: ${(e as Error).message}`);
+  }
+  const clients = Array.isArray(parsed) ? parsed : (parsed as { clients?: unknown }).clients;
+  if (!Array.isArray(clients)) throw new Error(`AUTH_CLIENTS_FILE ${file} must hold an array of clients (or { "clients": [...] })`);
+  return clients as ClientMetadata[];
+}

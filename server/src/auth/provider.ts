@@ -1,0 +1,85 @@
+// The authorization server: panva's oidc-provider (9.x, pinned: it targets Node 22 and warns on
+// Node 20, where it runs), mounted under /auth. Access tokens are opaque (so they can be introspected
+// and revoked) and their audience is the FHIR base URL. See README.md for what is enabled.
+import type Koa from 'koa';
+import { Provider, errors, type ClientMetadata, type Configuration } from 'oidc-provider';
+import { isResourceScope } from './scopes.js';
+
+export interface ProviderOptions {
+  /** e.g. http://localhost:8080/auth: the mount path is part of it. */
+  issuer: string;
+  /** The FHIR base URL: the only resource (audience) tokens are issued for. */
+  fhirBase: string;
+  clients: ClientMetadata[];
+  /** Private signing keys (JWKS) for id_tokens. */
+  jwks: { keys: object[] };
+  cookieKeys: string[];
+  /** Seconds an access token lives. */
+  accessTokenTtl: number;
+}
+
+/** Scopes that are not resource scopes and that Meridian knows. */
+const OIDC_SCOPES = ['openid', 'fhirUser', 'offline_access', 'online_access', 'launch', 'launch/patient', 'launch/encounter'];
+/** SMART Backend Services: a client assertion may expire at most five minutes ahead. */
+const MAX_ASSERTION_SECONDS = 300;
+
+export function createProvider(o: ProviderOptions): Provider {
+  const config: Configuration = {
+    clients: o.clients,
+    jwks: o.jwks as Configuration['jwks'],
+    cookies: { keys: o.cookieKeys },
+    scopes: OIDC_SCOPES,
+    pkce: { required: () => true }, // S256 only in oidc-provider 9
+    clientAuthMethods: ['none', 'private_key_jwt', 'client_secret_basic', 'client_secret_post'],
+    // SMART Backend Services names RS384 and ES384; oidc-provider does not enable them by default.
+    enabledJWA: { clientAuthSigningAlgValues: ['RS384', 'ES384', 'RS256', 'ES256'] },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: async (_ctx, client) => client.clientAuthMethod !== 'none' },
+      revocation: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // SMART apps name the FHIR server with `aud`, not `resource`: every token is for it.
+        defaultResource: async () => o.fhirBase,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (ctx, indicator) => {
+          if (indicator !== o.fhirBase) throw new errors.InvalidTarget(`tokens are issued only for ${o.fhirBase}`);
+          // oidc-provider grants the requested scopes found in this list: SMART scopes are open-ended
+          // (granular queries), so the list is the request's well-formed resource scopes.
+          const requested = [ctx.oidc.params?.scope, ctx.oidc.entities.Grant?.resources?.[indicator]].flatMap((v) => String(v ?? '').split(' '));
+          return { scope: [...new Set(requested.filter(isResourceScope))].join(' '), audience: o.fhirBase, accessTokenFormat: 'opaque', accessTokenTTL: o.accessTokenTtl };
+        },
+      },
+    },
+    async assertJwtClientAuthClaimsAndHeader(_ctx, claims, header, client) {
+      const now = Math.floor(Date.now() / 1000);
+      if (typeof claims.exp !== 'number' || claims.exp - now > MAX_ASSERTION_SECONDS) {
+        throw new errors.InvalidClientAuth('client_assertion exp must be at most 5 minutes in the future');
+      }
+      // oidc-provider takes keys only from the registered jwks/jwks_uri; a jku elsewhere is refused.
+      if (header.jku !== undefined && header.jku !== client.jwksUri) {
+        throw new errors.InvalidClientAuth('client_assertion jku is not the registered jwks_uri');
+      }
+    },
+    ttl: { ClientCredentials: o.accessTokenTtl, AccessToken: o.accessTokenTtl },
+  };
+  return new Provider(o.issuer, config);
+}
+
+/** Koa middleware that hands requests under mountPath to the provider (it answers them itself). */
+export function mountProvider(provider: Provider, mountPath: string): Koa.Middleware {
+  const handle = provider.callback();
+  return async (ctx, next) => {
+    if (ctx.path !== mountPath && !ctx.path.startsWith(`${mountPath}/`)) return next();
+    const url = ctx.req.url;
+    ctx.req.url = ctx.originalUrl.slice(mountPath.length) || '/';
+    (ctx.req as { baseUrl?: string }).baseUrl = mountPath; // how the provider builds its own URLs
+    ctx.respond = false;
+    try {
+      await handle(ctx.req, ctx.res);
+    } finally {
+      ctx.req.url = url; // the request log shows /auth/...
+    }
+  };
+}

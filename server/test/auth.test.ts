@@ -1,0 +1,262 @@
+// SMART Backend Services against the real authorization server (oidc-provider mounted at /auth) and
+// the FHIR API under AUTH_MODE=smart: discovery, client_credentials with private_key_jwt (RS384 and
+// ES384), the assertion rules (replay, exp, jku), introspection and revocation, 401 and 403.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testServer, type TestServer } from './harness.js';
+
+const FHIR = 'http://localhost/fhir';
+const ISSUER = 'http://localhost/auth';
+
+let t: TestServer;
+let rsKey: CryptoKey;
+let esKey: CryptoKey;
+let patientId: string;
+let observationId: string;
+
+/** A signed client assertion (RFC 7523) as SMART Backend Services asks for. */
+async function assertion(clientId: string, key: CryptoKey, alg: string, opts: { jti?: string; expIn?: number; jku?: string } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg, kid: `${clientId}-key`, typ: 'JWT', ...(opts.jku ? { jku: opts.jku } : {}) })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(ISSUER)
+    .setJti(opts.jti ?? randomUUID())
+    .setExpirationTime(now + (opts.expIn ?? 240))
+    .sign(key);
+}
+
+async function tokenRequest(clientAssertion: string, scope: string) {
+  return t.http
+    .post('/auth/token')
+    .type('form')
+    .send({
+      grant_type: 'client_credentials',
+      scope,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: clientAssertion,
+    });
+}
+
+async function token(scope: string, clientId = 'backend-rs', key = rsKey, alg = 'RS384'): Promise<string> {
+  const res = await tokenRequest(await assertion(clientId, key, alg), scope);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.access_token;
+}
+
+beforeAll(async () => {
+  const rs = await generateKeyPair('RS384', { extractable: true });
+  const es = await generateKeyPair('ES384', { extractable: true });
+  rsKey = rs.privateKey;
+  esKey = es.privateKey;
+  const clients = [
+    {
+      client_id: 'backend-rs',
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'RS384',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      jwks: { keys: [{ ...(await exportJWK(rs.publicKey)), kid: 'backend-rs-key', alg: 'RS384', use: 'sig' }] },
+    },
+    {
+      client_id: 'backend-es',
+      token_endpoint_auth_method: 'private_key_jwt',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      jwks: { keys: [{ ...(await exportJWK(es.publicKey)), kid: 'backend-es-key', alg: 'ES384', use: 'sig' }] },
+    },
+    // a resource server that may introspect
+    { client_id: 'introspector', client_secret: 'introspector-secret-0123456789', token_endpoint_auth_method: 'client_secret_basic', grant_types: [], response_types: [], redirect_uris: [] },
+  ];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-auth-'));
+  const file = path.join(dir, 'clients.json');
+  fs.writeFileSync(file, JSON.stringify(clients));
+  t = await testServer({ authMode: 'smart', authClientsFile: file });
+  const repo = t.server.app.repo;
+  patientId = (await repo.create({ resourceType: 'Patient', name: [{ family: 'Okafor', given: ['Ada'] }] })).resource.id!;
+  observationId = (
+    await repo.create({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+      subject: { reference: `Patient/${patientId}` },
+    })
+  ).resource.id!;
+});
+
+afterAll(() => t?.close());
+
+describe('discovery', () => {
+  it('serves .well-known/smart-configuration without a token, to any origin, naming the real endpoints', async () => {
+    const res = await t.http.get('/fhir/.well-known/smart-configuration');
+    expect(res.status).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    const oidc = (await t.http.get('/auth/.well-known/openid-configuration')).body;
+    expect(oidc.issuer).toBe(ISSUER);
+    // the provider writes its endpoints for the host it was asked on; ours are under the issuer
+    for (const endpoint of ['token_endpoint', 'jwks_uri', 'introspection_endpoint', 'revocation_endpoint']) {
+      expect(res.body[endpoint], endpoint).toBe(ISSUER + new URL(oidc[endpoint]).pathname.slice('/auth'.length));
+    }
+    expect(res.body).toMatchObject({ issuer: ISSUER, code_challenge_methods_supported: ['S256'], grant_types_supported: ['client_credentials'] });
+    expect(res.body.capabilities).toContain('client-confidential-asymmetric');
+    expect(oidc.token_endpoint_auth_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS384', 'ES384']));
+  });
+
+  it('keeps /metadata public, declaring SMART security with the OAuth endpoints', async () => {
+    const res = await t.http.get('/fhir/metadata');
+    expect(res.status).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    const security = res.body.rest[0].security;
+    expect(security.service[0].coding[0].code).toBe('SMART-on-FHIR');
+    const uris = Object.fromEntries(security.extension[0].extension.map((e: { url: string; valueUri: string }) => [e.url, e.valueUri]));
+    expect(uris.token).toBe(`${ISSUER}/token`);
+    expect(res.body.rest[0].documentation).not.toContain('AUTH_MODE=open');
+  });
+});
+
+describe('backend services token', () => {
+  it('issues an opaque token for a private_key_jwt RS384 assertion, with expires_in and the granted scope', async () => {
+    const res = await tokenRequest(await assertion('backend-rs', rsKey, 'RS384'), 'system/Observation.rs system/Patient.r');
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toContain('no-store');
+    expect(res.body).toMatchObject({ token_type: 'Bearer', scope: 'system/Observation.rs system/Patient.r' });
+    expect(res.body.expires_in).toBeGreaterThan(0);
+    expect(res.body.access_token).not.toContain('.'); // opaque, not a JWT
+  });
+
+  it('issues a token for an ES384 assertion', async () => {
+    expect(await token('system/Observation.rs', 'backend-es', esKey, 'ES384')).toBeTruthy();
+  });
+
+  it('refuses a replayed assertion, and a new assertion reusing a jti', async () => {
+    const signed = await assertion('backend-rs', rsKey, 'RS384');
+    expect((await tokenRequest(signed, 'system/Observation.rs')).status).toBe(200);
+    const replay = await tokenRequest(signed, 'system/Observation.rs');
+    expect(replay.status).toBe(401);
+    expect(replay.body.error).toBe('invalid_client');
+    const jti = randomUUID();
+    expect((await tokenRequest(await assertion('backend-rs', rsKey, 'RS384', { jti }), 'system/Observation.rs')).status).toBe(200);
+    expect((await tokenRequest(await assertion('backend-rs', rsKey, 'RS384', { jti }), 'system/Observation.rs')).status).toBe(401);
+  });
+
+  it('refuses an assertion that expires more than five minutes ahead, or names a jku that is not registered', async () => {
+    expect((await tokenRequest(await assertion('backend-rs', rsKey, 'RS384', { expIn: 600 }), 'system/Observation.rs')).status).toBe(401);
+    const jku = await tokenRequest(await assertion('backend-rs', rsKey, 'RS384', { jku: 'https://attacker.example/jwks.json' }), 'system/Observation.rs');
+    expect(jku.status).toBe(401);
+  });
+
+  it('refuses an assertion signed with another key', async () => {
+    const other = (await generateKeyPair('RS384')).privateKey;
+    expect((await tokenRequest(await assertion('backend-rs', other, 'RS384'), 'system/Observation.rs')).status).toBe(401);
+  });
+});
+
+describe('the FHIR API with AUTH_MODE=smart', () => {
+  it('answers 401 with WWW-Authenticate and an OperationOutcome without a token, or with a bad one', async () => {
+    for (const authorization of [undefined, 'Basic dXNlcjpwYXNz', 'Bearer not-a-real-token']) {
+      const req = t.http.get(`/fhir/Observation/${observationId}`);
+      const res = await (authorization ? req.set('Authorization', authorization) : req);
+      expect(res.status, authorization).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="http:\/\/localhost\/fhir"/);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+    }
+    expect((await t.http.get('/fhir/Observation').set('Authorization', 'Bearer not-a-real-token')).headers['www-authenticate']).toContain('error="invalid_token"');
+  });
+
+  it('lets a system/Observation.rs token read and search Observations, and nothing else', async () => {
+    const bearer = `Bearer ${await token('system/Observation.rs')}`;
+    expect((await t.http.get(`/fhir/Observation/${observationId}`).set('Authorization', bearer)).status).toBe(200);
+    const found = await t.http.get(`/fhir/Observation?subject=Patient/${patientId}`).set('Authorization', bearer);
+    expect(found.status).toBe(200);
+    expect(found.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([observationId]);
+
+    const denied = [
+      t.http.get(`/fhir/Patient/${patientId}`),
+      t.http.get('/fhir/Patient?name=okafor'),
+      t.http.post('/fhir/Observation').send({ resourceType: 'Observation', status: 'final', code: { text: 'x' } }),
+      t.http.put(`/fhir/Observation/${observationId}`).send({ resourceType: 'Observation', id: observationId, status: 'final', code: { text: 'x' } }),
+      t.http.delete(`/fhir/Observation/${observationId}`),
+      t.http.get('/fhir/Observation?subject:Patient.name=okafor'), // a chain looks into Patient
+      t.http.get(`/fhir/Patient?_has:Observation:subject:code=8867-4`),
+      t.http.get('/fhir/$export'),
+      t.http.post('/fhir').send({ resourceType: 'Bundle', type: 'batch', entry: [] }),
+    ];
+    for (const [i, req] of denied.entries()) {
+      const res = await req.set('Authorization', bearer);
+      expect(res.status, `denied request #${i}`).toBe(403);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+      expect(res.headers['www-authenticate']).toContain('insufficient_scope');
+    }
+    // the write was refused before anything was written
+    expect((await t.http.get(`/fhir/Observation/${observationId}`).set('Authorization', bearer)).body.meta.versionId).toBe('1');
+  });
+
+  it('leaves out _include results of types the token may not read', async () => {
+    const query = `/fhir/Observation?_id=${observationId}&_include=Observation:subject`;
+    const without = await t.http.get(query).set('Authorization', `Bearer ${await token('system/Observation.rs')}`);
+    expect(without.body.entry.map((e: { resource: { resourceType: string } }) => e.resource.resourceType)).toEqual(['Observation']);
+    const withPatient = await t.http.get(query).set('Authorization', `Bearer ${await token('system/Observation.rs system/Patient.r')}`);
+    expect(withPatient.body.entry.map((e: { resource: { resourceType: string } }) => e.resource.resourceType)).toEqual(['Observation', 'Patient']);
+  });
+
+  it('runs $export for a system/*.rs token, whose manifest requires the token for its files', async () => {
+    const bearer = `Bearer ${await token('system/*.rs')}`;
+    const kickoff = await t.http.get('/fhir/$export?_type=Observation').set('Authorization', bearer).set('Prefer', 'respond-async');
+    expect(kickoff.status).toBe(202);
+    const status = new URL(kickoff.headers['content-location']).pathname;
+    expect((await t.http.get(status)).status).toBe(401);
+    let manifest = await t.http.get(status).set('Authorization', bearer);
+    for (let i = 0; manifest.status === 202 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      manifest = await t.http.get(status).set('Authorization', bearer);
+    }
+    expect(manifest.status).toBe(200);
+    const body = JSON.parse(manifest.text);
+    expect(body.requiresAccessToken).toBe(true);
+    const file = new URL(body.output[0].url).pathname;
+    expect((await t.http.get(file)).status).toBe(401);
+    const ndjson = await t.http.get(file).set('Authorization', bearer);
+    expect(ndjson.status).toBe(200);
+    expect(ndjson.text).toContain(observationId);
+  });
+
+  it('grants nothing yet for patient/ and user/ scopes', async () => {
+    const res = await tokenRequest(await assertion('backend-rs', rsKey, 'RS384'), 'patient/Observation.rs');
+    if (res.status === 200) {
+      expect((await t.http.get(`/fhir/Observation/${observationId}`).set('Authorization', `Bearer ${res.body.access_token}`)).status).toBe(403);
+    } else expect(res.status).toBe(400);
+  });
+
+  it('introspects a token as active with its scope and audience, and after revocation as inactive and refused', async () => {
+    const access = await token('system/Observation.rs');
+    const basic = 'Basic ' + Buffer.from('introspector:introspector-secret-0123456789').toString('base64');
+    const active = await t.http.post('/auth/token/introspection').set('Authorization', basic).type('form').send({ token: access });
+    expect(active.status).toBe(200);
+    expect(active.body).toMatchObject({ active: true, client_id: 'backend-rs', scope: 'system/Observation.rs', aud: FHIR });
+
+    const revoked = await tokenRequestRevoke(access);
+    expect(revoked.status).toBe(200);
+    const inactive = await t.http.post('/auth/token/introspection').set('Authorization', basic).type('form').send({ token: access });
+    expect(inactive.body).toEqual({ active: false });
+    expect((await t.http.get(`/fhir/Observation/${observationId}`).set('Authorization', `Bearer ${access}`)).status).toBe(401);
+  });
+});
+
+async function tokenRequestRevoke(access: string) {
+  return t.http
+    .post('/auth/token/revocation')
+    .type('form')
+    .send({
+      token: access,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await assertion('backend-rs', rsKey, 'RS384'),
+    });
+}
