@@ -16,7 +16,8 @@ try {
 
 try {
   const server = await startServer(config, log);
-  log.warn('authorization is not enforced yet: the FHIR API is open to every caller');
+  if (config.authMode === 'open') log.warn('AUTH_MODE=open: the FHIR API answers every caller without an access token (development only; AUTH_MODE=smart enforces SMART scopes)');
+  else log.info({ issuer: server.app.auth.issuer }, `SMART authorization enforced: access tokens from ${server.app.auth.issuer}`);
   log.info({ url: config.baseUrl, metadata: `${config.baseUrl}/metadata` }, `Meridian is serving FHIR R4 at ${config.baseUrl}`);
   if (!config.databaseUrl && config.seedDemo && (await isEmpty(server.app))) {
     const started = Date.now();

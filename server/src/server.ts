@@ -23,7 +23,6 @@ export interface RunningServer {
 export async function createAppContext(config: Config, db: Db, log: Logger): Promise<AppContext> {
   loadDefinitions();
   const auth = await createAuth(config);
-  if (config.authMode === 'open') log.warn('AUTH_MODE=open: the FHIR API answers anyone, without an access token (development only)');
   const exports = startExportRunner(db, log, { baseUrl: config.baseUrl, fileBytes: config.exportFileBytes });
   return { config, db, log, repo: new Repository(db, config.baseUrl), exports, auth };
 }

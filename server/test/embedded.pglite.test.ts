@@ -89,7 +89,7 @@ describe('the server process on the embedded default', () => {
     try {
       const first = startMeridian({ DATA_DIR: dataDir, PORT: port });
       await waitFor(first, 'Meridian is serving FHIR R4 at');
-      expect(first.output()).toContain('authorization is not enforced yet');
+      expect(first.output()).toContain('AUTH_MODE=open: the FHIR API answers every caller without an access token');
       const metadata = await fetch(`${base}/metadata`);
       expect(metadata.status).toBe(200);
       const created = await fetch(`${base}/Patient`, {
@@ -189,5 +189,8 @@ describe('the server process on the embedded default', () => {
     const started = startMeridian({ PORT: 'eighty' });
     expect(await started.exited).toBe(1);
     expect(started.output()).toMatch(/PORT must be a positive integer/);
+    const badAuth = startMeridian({ AUTH_MODE: 'none' });
+    expect(await badAuth.exited).toBe(1);
+    expect(badAuth.output()).toMatch(/AUTH_MODE must be smart or open/);
   });
 });

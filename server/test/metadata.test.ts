@@ -37,6 +37,12 @@ describe('/metadata', () => {
     }
   });
 
+  it('warns, under AUTH_MODE=open, that anyone may call the API', async () => {
+    const rest = (await t.http.get('/fhir/metadata')).body.rest[0];
+    expect(rest.documentation).toContain('WARNING: AUTH_MODE=open');
+    expect(rest.security.service[0].coding[0].code).toBe('SMART-on-FHIR');
+  });
+
   it('declares, for Patient, exactly the search parameters that work', async () => {
     const res = await t.http.get('/fhir/metadata');
     const patient = res.body.rest[0].resource.find((r: any) => r.type === 'Patient');
