@@ -22,7 +22,7 @@ export interface RunningServer {
 /** Wires the dependencies around an open database. */
 export async function createAppContext(config: Config, db: Db, log: Logger): Promise<AppContext> {
   loadDefinitions();
-  const auth = await createAuth(config);
+  const auth = await createAuth(config, db);
   const exports = startExportRunner(db, log, { baseUrl: config.baseUrl, fileBytes: config.exportFileBytes });
   return { config, db, log, repo: new Repository(db, config.baseUrl), exports, auth };
 }

@@ -7,6 +7,9 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import { createLogger } from '../src/logger.js';
+import { startServer } from '../src/server.js';
 import { testServer, type TestServer } from './harness.js';
 
 const FHIR = 'http://localhost/fhir';
@@ -247,6 +250,27 @@ describe('the FHIR API with AUTH_MODE=smart', () => {
     const inactive = await t.http.post('/auth/token/introspection').set('Authorization', basic).type('form').send({ token: access });
     expect(inactive.body).toEqual({ active: false });
     expect((await t.http.get(`/fhir/Observation/${observationId}`).set('Authorization', `Bearer ${access}`)).status).toBe(401);
+  });
+});
+
+describe('authorization state in the database', () => {
+  it('is shared by every server on the database: a token from one works on another, a jti used on one is refused by another', async () => {
+    const config = { ...t.server.app.config };
+    const other = await startServer(config, createLogger('silent'), t.db.db);
+    try {
+      const otherHttp = request(other.http);
+      const access = await token('system/Observation.rs');
+      expect((await otherHttp.get(`/fhir/Observation/${observationId}`).set('Authorization', `Bearer ${access}`)).status).toBe(200);
+      const signed = await assertion('backend-rs', rsKey, 'RS384');
+      expect((await tokenRequest(signed, 'system/Observation.rs')).status).toBe(200);
+      const replay = await otherHttp
+        .post('/auth/token')
+        .type('form')
+        .send({ grant_type: 'client_credentials', scope: 'system/Observation.rs', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: signed });
+      expect(replay.status).toBe(401);
+    } finally {
+      await other.close();
+    }
   });
 });
 

@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { ClientMetadata, Provider } from 'oidc-provider';
 import { authIssuer, type Config } from '../config.js';
+import type { Queryable } from '../db/index.js';
 import { createProvider } from './provider.js';
+import { postgresAdapter } from './store.js';
 
 export { mountProvider } from './provider.js';
 export { bearerAuth } from './bearer.js';
@@ -17,12 +19,13 @@ export interface Auth {
   issuer: string;
 }
 
-export async function createAuth(config: Config): Promise<Auth> {
+export async function createAuth(config: Config, db: Queryable): Promise<Auth> {
   const issuer = authIssuer(config);
   const provider = createProvider({
     issuer,
     fhirBase: config.baseUrl,
     clients: readClients(config.authClientsFile),
+    adapter: postgresAdapter(db),
     // id_token signing key, made at start: access tokens are opaque and do not depend on it
     jwks: { keys: [{ ...(await exportJWK((await generateKeyPair('RS256', { extractable: true })).privateKey)), alg: 'RS256', use: 'sig' }] },
     cookieKeys: [randomBytes(32).toString('base64url')],

@@ -11,6 +11,8 @@ export interface ProviderOptions {
   /** The FHIR base URL: the only resource (audience) tokens are issued for. */
   fhirBase: string;
   clients: ClientMetadata[];
+  /** Where tokens, grants and sessions are kept. */
+  adapter: Configuration['adapter'];
   /** Private signing keys (JWKS) for id_tokens. */
   jwks: { keys: object[] };
   cookieKeys: string[];
@@ -25,6 +27,7 @@ const MAX_ASSERTION_SECONDS = 300;
 
 export function createProvider(o: ProviderOptions): Provider {
   const config: Configuration = {
+    adapter: o.adapter,
     clients: o.clients,
     jwks: o.jwks as Configuration['jwks'],
     cookies: { keys: o.cookieKeys },

@@ -201,4 +201,27 @@ export const migrations: Migration[] = [
       CREATE INDEX search_reference_target ON search_reference (resource_type, param, target_id, target_type, resource_id);
     `,
   },
+  {
+    version: 8,
+    name: 'authorization server state',
+    sql: `
+      -- oidc-provider's models (AccessToken, ClientCredentials, Grant, Session, ReplayDetection, ...),
+      -- one row each, so tokens survive a restart and every process sees the same ones.
+      CREATE TABLE oidc_model (
+        model text NOT NULL,
+        id text NOT NULL,
+        payload jsonb NOT NULL,
+        grant_id text,
+        user_code text,
+        uid text,
+        expires_at timestamptz,
+        consumed_at timestamptz,
+        PRIMARY KEY (model, id)
+      );
+      CREATE INDEX oidc_model_grant ON oidc_model (grant_id) WHERE grant_id IS NOT NULL;
+      CREATE INDEX oidc_model_uid ON oidc_model (model, uid) WHERE uid IS NOT NULL;
+      CREATE INDEX oidc_model_user_code ON oidc_model (model, user_code) WHERE user_code IS NOT NULL;
+      CREATE INDEX oidc_model_expires ON oidc_model (expires_at);
+    `,
+  },
 ];
