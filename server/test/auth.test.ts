@@ -189,8 +189,7 @@ describe('the FHIR API with AUTH_MODE=smart', () => {
       t.http.delete(`/fhir/Observation/${observationId}`),
       t.http.get('/fhir/Observation?subject:Patient.name=okafor'), // a chain looks into Patient
       t.http.get(`/fhir/Patient?_has:Observation:subject:code=8867-4`),
-      t.http.get('/fhir/$export'),
-      t.http.post('/fhir').send({ resourceType: 'Bundle', type: 'batch', entry: [] }),
+      t.http.get('/fhir/$export').set('Prefer', 'respond-async'),
     ];
     for (const [i, req] of denied.entries()) {
       const res = await req.set('Authorization', bearer);
@@ -202,6 +201,26 @@ describe('the FHIR API with AUTH_MODE=smart', () => {
     expect((await t.http.get(`/fhir/Observation/${observationId}`).set('Authorization', bearer)).body.meta.versionId).toBe('1');
   });
 
+  it('checks each transaction entry as its own interaction: one entry it may not do refuses the whole, and writes nothing', async () => {
+    const bearer = `Bearer ${await token('system/Observation.crus system/Patient.rs')}`;
+    const observation = { resourceType: 'Observation', status: 'final', code: { text: 'pulse' }, subject: { reference: 'urn:uuid:0b5e8ab0-4a3c-4f3e-9d41-5a1c2e7d9f01' } };
+    const entries = [
+      { fullUrl: 'urn:uuid:0b5e8ab0-4a3c-4f3e-9d41-5a1c2e7d9f01', resource: { resourceType: 'Patient', name: [{ family: 'Nwosu' }] }, request: { method: 'POST', url: 'Patient' } },
+      { resource: observation, request: { method: 'POST', url: 'Observation' } },
+    ];
+    const refused = await t.http.post('/fhir').set('Authorization', bearer).send({ resourceType: 'Bundle', type: 'transaction', entry: entries });
+    expect(refused.status).toBe(403);
+    expect(refused.body.issue[0].diagnostics ?? refused.body.issue[0].details?.text).toContain('Bundle.entry[0]');
+    expect((await t.http.get('/fhir/Patient?family=nwosu').set('Authorization', bearer)).body.total).toBe(0);
+
+    const batch = await t.http
+      .post('/fhir')
+      .set('Authorization', bearer)
+      .send({ resourceType: 'Bundle', type: 'batch', entry: [entries[0], { resource: { ...observation, subject: undefined }, request: { method: 'POST', url: 'Observation' } }, { request: { method: 'DELETE', url: `Observation/${observationId}` } }] });
+    expect(batch.status).toBe(200);
+    expect(batch.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['403', '201 Created', '403']);
+  });
+
   it('leaves out _include results of types the token may not read', async () => {
     const query = `/fhir/Observation?_id=${observationId}&_include=Observation:subject`;
     const without = await t.http.get(query).set('Authorization', `Bearer ${await token('system/Observation.rs')}`);
@@ -210,8 +229,9 @@ describe('the FHIR API with AUTH_MODE=smart', () => {
     expect(withPatient.body.entry.map((e: { resource: { resourceType: string } }) => e.resource.resourceType)).toEqual(['Observation', 'Patient']);
   });
 
-  it('runs $export for a system/*.rs token, whose manifest requires the token for its files', async () => {
-    const bearer = `Bearer ${await token('system/*.rs')}`;
+  it('runs $export of the types a token may read, whose manifest requires the token for its files; another client cannot see the job', async () => {
+    const bearer = `Bearer ${await token('system/Observation.rs')}`;
+    expect((await t.http.get('/fhir/$export?_type=Observation,Patient').set('Authorization', bearer).set('Prefer', 'respond-async')).status).toBe(403);
     const kickoff = await t.http.get('/fhir/$export?_type=Observation').set('Authorization', bearer).set('Prefer', 'respond-async');
     expect(kickoff.status).toBe(202);
     const status = new URL(kickoff.headers['content-location']).pathname;
@@ -222,10 +242,14 @@ describe('the FHIR API with AUTH_MODE=smart', () => {
       manifest = await t.http.get(status).set('Authorization', bearer);
     }
     expect(manifest.status).toBe(200);
+    const stranger = `Bearer ${await token('system/*.rs', 'backend-es', esKey, 'ES384')}`;
+    expect((await t.http.get(status).set('Authorization', stranger)).status).toBe(404);
+    expect((await t.http.delete(status).set('Authorization', stranger)).status).toBe(404);
     const body = JSON.parse(manifest.text);
     expect(body.requiresAccessToken).toBe(true);
     const file = new URL(body.output[0].url).pathname;
     expect((await t.http.get(file)).status).toBe(401);
+    expect((await t.http.get(file).set('Authorization', stranger)).status).toBe(404);
     const ndjson = await t.http.get(file).set('Authorization', bearer);
     expect(ndjson.status).toBe(200);
     expect(ndjson.text).toContain(observationId);

@@ -10,6 +10,8 @@ export interface ExportParams {
   since?: string;
   /** Per type, the queries of _typeFilter (a resource matches any of its type's queries). */
   typeFilters: Record<string, string[]>;
+  /** The OAuth client that asked for it: only it may poll, download and cancel (absent under AUTH_MODE=open). */
+  owner?: string;
 }
 
 export interface ExportOutput {

@@ -26,12 +26,13 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
   const discovery = smartConfiguration(config, authIssuer(config));
   type Handler = (ctx: FhirContext) => Promise<void>;
   // Each route names the SMART actions it needs, on its resource type (typed) or on every type
-  // (every: operations across types, until they check each type they touch). Searches check their
-  // types themselves, after parsing (chains and _has look into other types).
+  // (every: operations across types, until they check each type they touch). Searches and Bundles
+  // check themselves, after parsing (chains and _has look into other types; entries have their own).
   type Need = (ctx: FhirContext) => [string, Action[]] | undefined;
   const typed = (...actions: Action[]): Need => (ctx) => [ctx.params.type, actions];
   const every = (...actions: Action[]): Need => () => ['*', actions];
-  const searched: Need = () => undefined;
+  const checksItself: Need = () => undefined;
+  const anyToken: Need = () => ['*', []];
   const h = (fn: Handler, need: Need) => (ctx: unknown) => {
     const c = ctx as FhirContext;
     const needed = need(c);
@@ -57,16 +58,16 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
     (ctx as unknown as FhirContext).state.responseType = 'application/json';
     ctx.body = discovery;
   });
-  router.post('/', h(batchOrTransaction, every(...ALL)));
-  router.get('/\\$export', h(exportKickoff, every('r', 's')));
-  router.post('/\\$export', h(exportKickoff, every('r', 's')));
-  router.get('/\\$export-poll-status/:jobId', h(exportStatus, every('r', 's')));
-  router.delete('/\\$export-poll-status/:jobId', h(exportCancel, every('r', 's')));
-  router.get('/\\$bulk-file/:jobId/:name', h(exportFile, every('r', 's')));
-  router.get('/:type/\\$export', h(exportKickoff, every('r', 's')));
-  router.post('/:type/\\$export', h(exportKickoff, every('r', 's')));
-  router.get('/:type/:id/\\$export', h(exportKickoff, every('r', 's')));
-  router.post('/:type/:id/\\$export', h(exportKickoff, every('r', 's')));
+  router.post('/', h(batchOrTransaction, checksItself)); // each entry is checked as its own interaction
+  router.get('/\\$export', h(exportKickoff, checksItself));
+  router.post('/\\$export', h(exportKickoff, checksItself));
+  router.get('/\\$export-poll-status/:jobId', h(exportStatus, anyToken));
+  router.delete('/\\$export-poll-status/:jobId', h(exportCancel, anyToken));
+  router.get('/\\$bulk-file/:jobId/:name', h(exportFile, anyToken));
+  router.get('/:type/\\$export', h(exportKickoff, checksItself));
+  router.post('/:type/\\$export', h(exportKickoff, checksItself));
+  router.get('/:type/:id/\\$export', h(exportKickoff, checksItself));
+  router.post('/:type/:id/\\$export', h(exportKickoff, checksItself));
   router.get('/_history', h(history, every('r')));
   router.post('/\\$reindex', h(reindexOperation, every(...ALL)));
   router.post('/:type/\\$reindex', h(reindexOperation, every(...ALL)));
@@ -76,14 +77,14 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
   router.get('/:type/:id/_history', h(history, typed('r')));
   router.get('/:type/:id/_history/:vid', h(vread, typed('r')));
   router.get('/:type/:id/\\$everything', h(everything, typed('r')));
-  router.get('/:type/:id/:compartmentType', h(compartmentSearch, searched));
-  router.post('/:type/_search', h(search, searched));
+  router.get('/:type/:id/:compartmentType', h(compartmentSearch, checksItself));
+  router.post('/:type/_search', h(search, checksItself));
   router.post('/:type/:id/\\$validate', h(validateOperation, typed()));
   router.get('/:type/:id', h(read, typed('r')));
   router.put('/:type/:id', h(update, typed('u')));
   router.patch('/:type/:id', h(patch, typed('u')));
   router.delete('/:type/:id', h(remove, typed('d')));
-  router.get('/:type', h(search, searched));
+  router.get('/:type', h(search, checksItself));
   router.post('/:type', h(create, creating));
   router.put('/:type', h(conditionalUpdate, typed('s', 'c', 'u')));
   router.patch('/:type', h(conditionalPatch, typed('s', 'u')));

@@ -21,6 +21,8 @@ const statusLine = (status: number) => STATUS_TEXT[status] ?? String(status);
 export interface ProcessOptions {
   /** Prefer: return=minimal leaves resources out of the response entries. */
   minimal: boolean;
+  /** Throws when the caller may not do what the entry asks (checked before anything is written). */
+  authorize(e: Entry): void;
 }
 
 export async function processTransaction(app: AppContext, parsed: (Entry | FhirError)[], options: ProcessOptions): Promise<Bundle> {
@@ -28,6 +30,7 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
   if (failed) throw failed;
   const original = parsed as Entry[];
   // everything that can be checked without the database is checked first
+  for (const e of original) atEntry(e, () => options.authorize(e));
   for (const e of original) atEntry(e, () => checkBody(e));
   const responses = await app.repo.inTransaction(async (ops) => {
     // a fresh copy per attempt: a transaction that lost a race runs again from the start

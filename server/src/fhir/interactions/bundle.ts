@@ -1,6 +1,8 @@
 // POST [base] with a batch or transaction Bundle.
 import type { Bundle } from '@medplum/fhirtypes';
-import { parseEntries } from '../bundle/entries.js';
+import { parseEntries, type Entry } from '../bundle/entries.js';
+import { requireScope } from '../../auth/index.js';
+import type { Action } from '../../auth/scopes.js';
 import { processBatch, processTransaction } from '../bundle/process.js';
 import type { FhirContext } from '../context.js';
 import { badRequest } from '../outcome.js';
@@ -17,5 +19,30 @@ export async function batchOrTransaction(ctx: FhirContext): Promise<void> {
   const { app } = ctx.state;
   const entries = parseEntries(bundle, app.config.baseUrl);
   const minimal = /(?:^|[,;\s])return\s*=\s*"?minimal/i.test(ctx.get('Prefer'));
-  ctx.body = bundle.type === 'transaction' ? await processTransaction(app, entries, { minimal }) : await processBatch(app, entries, { minimal });
+  const options = { minimal, authorize: (e: Entry) => requireScope(ctx, ...entryNeeds(e)) };
+  ctx.body = bundle.type === 'transaction' ? await processTransaction(app, entries, options) : await processBatch(app, entries, options);
+}
+
+/**
+ * What an entry needs, as the same interaction on its own URL would. A search entry that chains,
+ * uses _has or includes other types needs search and read on every type (wildcard scope) for now.
+ */
+function entryNeeds(e: Entry): [string, Action[]] {
+  const conditional = e.id === undefined;
+  switch (e.method) {
+    case 'GET':
+    case 'HEAD': {
+      if (!conditional) return [e.type, ['r']];
+      const crossType = [...(e.query?.keys() ?? [])].some((k) => k.includes('.') || k.startsWith('_has') || k.startsWith('_include') || k.startsWith('_revinclude'));
+      return crossType ? ['*', ['r', 's']] : [e.type, ['s']];
+    }
+    case 'POST':
+      return [e.type, e.ifNoneExist ? ['c', 's'] : ['c']];
+    case 'PUT':
+      return [e.type, conditional ? ['s', 'c', 'u'] : ['u']];
+    case 'PATCH':
+      return [e.type, conditional ? ['s', 'u'] : ['u']];
+    case 'DELETE':
+      return [e.type, conditional ? ['s', 'd'] : ['d']];
+  }
 }

@@ -6,6 +6,7 @@ import { createJob, deleteJob, getJob, readFile, type ExportParams } from '../..
 import { patientCompartment } from '../../search/compartment.js';
 import { parseSearch } from '../../search/index.js';
 import type { FhirContext } from '../context.js';
+import { requireScope } from '../../auth/index.js';
 import { resourceTypes } from '../definitions.js';
 import { badRequest, fhirError, informational, notFound } from '../outcome.js';
 import { ID_PATTERN } from '../validate.js';
@@ -57,6 +58,11 @@ export async function exportKickoff(ctx: FhirContext): Promise<void> {
   }
 
   const params: ExportParams = { level, groupId: id, types: types.length ? types : allowed, typeFilters, ...(since ? { since } : {}) };
+  // reading every exported type (all of them without _type), and the Group whose members are exported
+  if (level === 'group') requireScope(ctx, 'Group', ['r']);
+  for (const t of params.types) requireScope(ctx, t, ['r', 's']);
+  const principal = ctx.state.principal;
+  if (principal.kind === 'token') params.owner = principal.clientId;
   const request = `${app.config.baseUrl}${ctx.path.slice(fhirMountPath(app.config).length)}${ctx.querystring ? `?${ctx.querystring}` : ''}`;
   const job = await createJob(app.db, request, params, app.config.exportMaxJobs);
   if (!job) throw fhirError(429, 'throttled', `${app.config.exportMaxJobs} exports are already running or waiting; try again later`).withHeaders({ 'Retry-After': '10' });
@@ -84,7 +90,7 @@ function exportParameters(ctx: FhirContext): URLSearchParams {
 /** GET [base]/$export-poll-status/[job]: 202 with progress while running, then the manifest. */
 export async function exportStatus(ctx: FhirContext): Promise<void> {
   const { app } = ctx.state;
-  const job = ID_PATTERN.test(ctx.params.jobId) ? await getJob(app.db, ctx.params.jobId) : undefined;
+  const job = await ownJob(ctx, ctx.params.jobId);
   if (!job) throw notFound(`No export ${ctx.params.jobId} (it may have been deleted)`);
   if (job.status === 'accepted' || job.status === 'running') {
     ctx.status = 202;
@@ -108,7 +114,7 @@ export async function exportStatus(ctx: FhirContext): Promise<void> {
 /** DELETE [base]/$export-poll-status/[job]: cancels the job and removes its files. */
 export async function exportCancel(ctx: FhirContext): Promise<void> {
   const { app } = ctx.state;
-  const deleted = ID_PATTERN.test(ctx.params.jobId) && (await deleteJob(app.db, ctx.params.jobId));
+  const deleted = !!(await ownJob(ctx, ctx.params.jobId)) && (await deleteJob(app.db, ctx.params.jobId));
   if (!deleted) throw notFound(`No export ${ctx.params.jobId}`);
   ctx.status = 202;
   ctx.body = informational(`Export ${ctx.params.jobId} cancelled; its files are removed`);
@@ -117,8 +123,16 @@ export async function exportCancel(ctx: FhirContext): Promise<void> {
 /** GET [base]/$bulk-file/[job]/[name]: one ndjson file of a completed export. */
 export async function exportFile(ctx: FhirContext): Promise<void> {
   const { jobId, name } = ctx.params;
-  const content = ID_PATTERN.test(jobId) && /^[A-Za-z]+-\d+\.ndjson$/.test(name) ? await readFile(ctx.state.app.db, jobId, name) : undefined;
+  const content = /^[A-Za-z]+-\d+\.ndjson$/.test(name) && (await ownJob(ctx, jobId)) ? await readFile(ctx.state.app.db, jobId, name) : undefined;
   if (content === undefined) throw notFound(`No export file ${jobId}/${name}`);
   ctx.type = 'application/fhir+ndjson';
   ctx.body = content;
+}
+
+/** The job, when it exists and the caller asked for it (another client's job is not found, not forbidden). */
+async function ownJob(ctx: FhirContext, jobId: string) {
+  const job = ID_PATTERN.test(jobId) ? await getJob(ctx.state.app.db, jobId) : undefined;
+  const principal = ctx.state.principal;
+  if (!job || (principal.kind === 'token' && job.params.owner !== principal.clientId)) return undefined;
+  return job;
 }
