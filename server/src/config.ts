@@ -29,6 +29,8 @@ export interface Config {
   authClientsFile?: string;
   /** Seconds an access token lives. */
   accessTokenTtl: number;
+  /** RFC 7591 dynamic client registration at /auth/reg (open to anyone who can reach it). */
+  dynamicRegistration: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -54,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authMode: authModeSetting(env.AUTH_MODE),
     authClientsFile: env.AUTH_CLIENTS_FILE || undefined,
     accessTokenTtl: intSetting(env, 'ACCESS_TOKEN_TTL', 300),
+    dynamicRegistration: booleanSetting(env, 'AUTH_DYNAMIC_REGISTRATION', false),
   };
 }
 

@@ -298,6 +298,54 @@ describe('authorization state in the database', () => {
   });
 });
 
+describe('dynamic client registration (AUTH_DYNAMIC_REGISTRATION=true)', () => {
+  it('is off by default: no registration endpoint, none in discovery', async () => {
+    expect((await t.http.get('/fhir/.well-known/smart-configuration')).body.registration_endpoint).toBeUndefined();
+    expect((await t.http.post('/auth/reg').send({ redirect_uris: [] })).status).toBe(404);
+  });
+
+  it('registers a backend client (RFC 7591) that then gets tokens, also from another server on the database', async () => {
+    const on = await testServer({ authMode: 'smart', dynamicRegistration: true });
+    try {
+      const discovery = (await on.http.get('/fhir/.well-known/smart-configuration')).body;
+      expect(discovery.registration_endpoint).toBe(`${ISSUER}/reg`);
+      const keys = await generateKeyPair('ES384', { extractable: true });
+      const registered = await on.http.post('/auth/reg').send({
+        token_endpoint_auth_method: 'private_key_jwt',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'dyn-key', alg: 'ES384', use: 'sig' }] },
+      });
+      expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+      const clientId = registered.body.client_id as string;
+      const bad = await on.http.post('/auth/reg').send({ grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt' });
+      expect(bad.status).toBe(400); // private_key_jwt without keys
+
+      const other = await startServer({ ...on.server.app.config }, createLogger('silent'), on.db.db);
+      try {
+        const now = Math.floor(Date.now() / 1000);
+        const signed = await new SignJWT({})
+          .setProtectedHeader({ alg: 'ES384', kid: 'dyn-key' })
+          .setIssuer(clientId).setSubject(clientId).setAudience(ISSUER).setJti(randomUUID()).setExpirationTime(now + 60)
+          .sign(keys.privateKey);
+        const res = await request(other.http).post('/auth/token').type('form').send({
+          grant_type: 'client_credentials',
+          scope: 'system/Patient.rs',
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: signed,
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        expect(res.body.scope).toBe('system/Patient.rs');
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await on.close();
+    }
+  });
+});
+
 async function tokenRequestRevoke(access: string) {
   return t.http
     .post('/auth/token/revocation')

@@ -83,6 +83,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     seedDemo: false,
     authMode: 'open',
     accessTokenTtl: 300,
+    dynamicRegistration: false,
     ...overrides,
   };
 }

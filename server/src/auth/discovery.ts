@@ -10,6 +10,7 @@ export function smartConfiguration(config: Config, issuer: string) {
     token_endpoint: `${issuer}/token`,
     introspection_endpoint: `${issuer}/token/introspection`,
     revocation_endpoint: `${issuer}/token/revocation`,
+    ...(config.dynamicRegistration ? { registration_endpoint: `${issuer}/reg` } : {}),
     grant_types_supported: ['client_credentials'],
     token_endpoint_auth_methods_supported: ['private_key_jwt', 'client_secret_basic', 'client_secret_post'],
     token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384', 'RS256', 'ES256'],

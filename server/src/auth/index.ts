@@ -30,6 +30,7 @@ export async function createAuth(config: Config, db: Queryable): Promise<Auth> {
     jwks: { keys: [{ ...(await exportJWK((await generateKeyPair('RS256', { extractable: true })).privateKey)), alg: 'RS256', use: 'sig' }] },
     cookieKeys: [randomBytes(32).toString('base64url')],
     accessTokenTtl: config.accessTokenTtl,
+    dynamicRegistration: config.dynamicRegistration,
   });
   return { provider, issuer };
 }

@@ -18,6 +18,8 @@ export interface ProviderOptions {
   cookieKeys: string[];
   /** Seconds an access token lives. */
   accessTokenTtl: number;
+  /** RFC 7591 dynamic client registration at /auth/reg. */
+  dynamicRegistration: boolean;
 }
 
 /** Scopes that are not resource scopes and that Meridian knows. */
@@ -41,6 +43,7 @@ export function createProvider(o: ProviderOptions): Provider {
       clientCredentials: { enabled: true },
       introspection: { enabled: true, allowedPolicy: async (_ctx, client) => client.clientAuthMethod !== 'none' },
       revocation: { enabled: true },
+      registration: { enabled: o.dynamicRegistration },
       resourceIndicators: {
         enabled: true,
         // SMART apps name the FHIR server with `aud`, not `resource`: every token is for it.
