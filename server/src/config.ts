@@ -31,6 +31,8 @@ export interface Config {
   accessTokenTtl: number;
   /** RFC 7591 dynamic client registration at /auth/reg (open to anyone who can reach it). */
   dynamicRegistration: boolean;
+  /** Let clients' jwks_uri be on this machine or a private network (refused by default: SSRF). */
+  allowPrivateJwksUri: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -57,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authClientsFile: env.AUTH_CLIENTS_FILE || undefined,
     accessTokenTtl: intSetting(env, 'ACCESS_TOKEN_TTL', 300),
     dynamicRegistration: booleanSetting(env, 'AUTH_DYNAMIC_REGISTRATION', false),
+    allowPrivateJwksUri: booleanSetting(env, 'AUTH_ALLOW_PRIVATE_JWKS_URI', false),
   };
 }
 

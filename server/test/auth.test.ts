@@ -2,6 +2,8 @@
 // the FHIR API under AUTH_MODE=smart: discovery, client_credentials with private_key_jwt (RS384 and
 // ES384), the assertion rules (replay, exp, jku), introspection and revocation, 401 and 403.
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -294,6 +296,36 @@ describe('authorization state in the database', () => {
       expect(replay.status).toBe(401);
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('a backend client whose keys are at its jwks_uri', () => {
+  it('gets tokens when the jwks_uri may be fetched, with or without a matching jku; a private address is refused by default', async () => {
+    const keys = await generateKeyPair('RS384', { extractable: true });
+    const jwks = { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'feed-key', alg: 'RS384', use: 'sig' }] };
+    const keyServer = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(jwks)));
+    await new Promise<void>((resolve) => keyServer.listen(0, '127.0.0.1', resolve));
+    const jwksUri = `http://127.0.0.1:${(keyServer.address() as AddressInfo).port}/jwks.json`;
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-auth-')), 'clients.json');
+    fs.writeFileSync(file, JSON.stringify([{ client_id: 'feed', token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'], response_types: [], redirect_uris: [], jwks_uri: jwksUri }]));
+    const signed = (jku?: string) => assertion('feed', keys.privateKey, 'RS384', { jku });
+    const ask = (server: TestServer, clientAssertion: string) =>
+      server.http.post('/auth/token').type('form').send({
+        grant_type: 'client_credentials', scope: 'system/Device.rs',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: clientAssertion,
+      });
+    const allowed = await testServer({ authMode: 'smart', authClientsFile: file, allowPrivateJwksUri: true });
+    const guarded = await testServer({ authMode: 'smart', authClientsFile: file });
+    try {
+      expect((await ask(allowed, await signed())).status).toBe(200);
+      expect((await ask(allowed, await signed(jwksUri))).status).toBe(200);
+      expect((await ask(allowed, await signed('http://127.0.0.1:9/other.json'))).status).toBe(401);
+      expect((await ask(guarded, await signed())).status).toBe(401);
+    } finally {
+      await allowed.close();
+      await guarded.close();
+      keyServer.close();
     }
   });
 });

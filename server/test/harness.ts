@@ -84,6 +84,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     authMode: 'open',
     accessTokenTtl: 300,
     dynamicRegistration: false,
+    allowPrivateJwksUri: false,
     ...overrides,
   };
 }

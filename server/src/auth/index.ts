@@ -31,6 +31,7 @@ export async function createAuth(config: Config, db: Queryable): Promise<Auth> {
     cookieKeys: [randomBytes(32).toString('base64url')],
     accessTokenTtl: config.accessTokenTtl,
     dynamicRegistration: config.dynamicRegistration,
+    allowPrivateJwksUri: config.allowPrivateJwksUri,
   });
   return { provider, issuer };
 }

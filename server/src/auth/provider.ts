@@ -20,6 +20,8 @@ export interface ProviderOptions {
   accessTokenTtl: number;
   /** RFC 7591 dynamic client registration at /auth/reg. */
   dynamicRegistration: boolean;
+  /** Fetch jwks_uri on private addresses too (oidc-provider refuses them, against SSRF). */
+  allowPrivateJwksUri: boolean;
 }
 
 /** Scopes that are not resource scopes and that Meridian knows. */
@@ -69,6 +71,8 @@ export function createProvider(o: ProviderOptions): Provider {
       }
     },
     ttl: { ClientCredentials: o.accessTokenTtl, AccessToken: o.accessTokenTtl },
+    // without its dispatcher, oidc-provider's fetch no longer refuses private and loopback addresses
+    ...(o.allowPrivateJwksUri ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher: undefined } as RequestInit) } : {}),
   };
   return new Provider(o.issuer, config);
 }
