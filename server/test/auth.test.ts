@@ -257,11 +257,12 @@ describe('the FHIR API with AUTH_MODE=smart', () => {
     expect(ndjson.text).toContain(observationId);
   });
 
-  it('grants nothing yet for patient/ and user/ scopes', async () => {
-    const res = await tokenRequest(await assertion('backend-rs', rsKey, 'RS384'), 'patient/Observation.rs');
-    if (res.status === 200) {
-      expect((await t.http.get(`/fhir/Observation/${observationId}`).set('Authorization', `Bearer ${res.body.access_token}`)).status).toBe(403);
-    } else expect(res.status).toBe(400);
+  it('refuses, at the token endpoint, anything but system/ scopes for a backend client', async () => {
+    for (const scope of ['patient/Observation.rs', 'user/*.cruds', 'system/Observation.xyz', 'system/Observation.rs openid']) {
+      const res = await tokenRequest(await assertion('backend-rs', rsKey, 'RS384'), scope);
+      expect(res.status, scope).toBe(400);
+      expect(res.body.error, scope).toBe('invalid_scope');
+    }
   });
 
   it('introspects a token as active with its scope and audience, and after revocation as inactive and refused', async () => {

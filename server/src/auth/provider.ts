@@ -3,7 +3,7 @@
 // and revoked) and their audience is the FHIR base URL. See README.md for what is enabled.
 import type Koa from 'koa';
 import { Provider, errors, type ClientMetadata, type Configuration } from 'oidc-provider';
-import { isResourceScope } from './scopes.js';
+import { isResourceScope, parseResourceScope } from './scopes.js';
 
 export interface ProviderOptions {
   /** e.g. http://localhost:8080/auth: the mount path is part of it. */
@@ -56,6 +56,7 @@ export function createProvider(o: ProviderOptions): Provider {
           // oidc-provider grants the requested scopes found in this list: SMART scopes are open-ended
           // (granular queries), so the list is the request's well-formed resource scopes.
           const requested = [ctx.oidc.params?.scope, ctx.oidc.entities.Grant?.resources?.[indicator]].flatMap((v) => String(v ?? '').split(' '));
+          if (ctx.oidc.params?.grant_type === 'client_credentials') refuseOtherThanSystemScopes(String(ctx.oidc.params.scope ?? ''));
           return { scope: [...new Set(requested.filter(isResourceScope))].join(' '), audience: o.fhirBase, accessTokenFormat: 'opaque', accessTokenTTL: o.accessTokenTtl };
         },
       },
@@ -75,6 +76,15 @@ export function createProvider(o: ProviderOptions): Provider {
     ...(o.allowPrivateJwksUri ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher: undefined } as RequestInit) } : {}),
   };
   return new Provider(o.issuer, config);
+}
+
+/**
+ * Backend Services ask for system/ scopes: anything else (a patient/ or user/ scope, a typo) is an
+ * invalid_scope error rather than a token that silently grants less.
+ */
+function refuseOtherThanSystemScopes(scope: string): void {
+  const wrong = scope.split(' ').filter((s) => s && parseResourceScope(s)?.context !== 'system');
+  if (wrong.length) throw new errors.InvalidScope(`client_credentials grants system/ resource scopes only, not ${wrong.join(' ')}`, wrong.join(' '));
 }
 
 /** Koa middleware that hands requests under mountPath to the provider (it answers them itself). */
