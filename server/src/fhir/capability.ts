@@ -90,7 +90,6 @@ export function capabilityStatement(config: Config, version: string, date: strin
               url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
               extension: [
                 { url: 'token', valueUri: `${authIssuer(config)}/token` },
-                { url: 'authorize', valueUri: `${authIssuer(config)}/auth` },
                 { url: 'introspect', valueUri: `${authIssuer(config)}/token/introspection` },
                 { url: 'revoke', valueUri: `${authIssuer(config)}/token/revocation` },
               ],
