@@ -223,6 +223,21 @@ describe('the FHIR API with AUTH_MODE=smart', () => {
     expect(batch.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['403', '201 Created', '403']);
   });
 
+  it('needs search on the type a conditional reference in a transaction looks up', async () => {
+    const entry = (subject: string) => ({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ resource: { resourceType: 'Observation', status: 'final', code: { text: 'pulse' }, subject: { reference: subject } }, request: { method: 'POST', url: 'Observation' } }],
+    });
+    const observationsOnly = `Bearer ${await token('system/Observation.crus')}`;
+    const refused = await t.http.post('/fhir').set('Authorization', observationsOnly).send(entry('Patient?family=okafor'));
+    expect(refused.status).toBe(403);
+    expect(JSON.stringify(refused.body)).toContain('search on Patient');
+    const withPatients = `Bearer ${await token('system/Observation.crus system/Patient.s')}`;
+    const done = await t.http.post('/fhir').set('Authorization', withPatients).send(entry('Patient?family=okafor'));
+    expect(done.status).toBe(200);
+  });
+
   it('leaves out _include results of types the token may not read', async () => {
     const query = `/fhir/Observation?_id=${observationId}&_include=Observation:subject`;
     const without = await t.http.get(query).set('Authorization', `Bearer ${await token('system/Observation.rs')}`);

@@ -23,6 +23,8 @@ export interface ProcessOptions {
   minimal: boolean;
   /** Throws when the caller may not do what the entry asks (checked before anything is written). */
   authorize(e: Entry): void;
+  /** Throws when the caller may not search type (a conditional reference Type?criteria searches it). */
+  authorizeSearch(type: string): void;
 }
 
 export async function processTransaction(app: AppContext, parsed: (Entry | FhirError)[], options: ProcessOptions): Promise<Bundle> {
@@ -76,6 +78,7 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
 
     const resolved = new Map<string, Promise<string>>(); // one lookup per distinct conditional reference
     const resolveConditional = (type: string, query: URLSearchParams) => {
+      options.authorizeSearch(type);
       const key = `${type}?${query}`;
       if (!resolved.has(key)) {
         resolved.set(

@@ -19,7 +19,11 @@ export async function batchOrTransaction(ctx: FhirContext): Promise<void> {
   const { app } = ctx.state;
   const entries = parseEntries(bundle, app.config.baseUrl);
   const minimal = /(?:^|[,;\s])return\s*=\s*"?minimal/i.test(ctx.get('Prefer'));
-  const options = { minimal, authorize: (e: Entry) => requireScope(ctx, ...entryNeeds(e)) };
+  const options = {
+    minimal,
+    authorize: (e: Entry) => requireScope(ctx, ...entryNeeds(e)),
+    authorizeSearch: (type: string) => requireScope(ctx, type, ['s']),
+  };
   ctx.body = bundle.type === 'transaction' ? await processTransaction(app, entries, options) : await processBatch(app, entries, options);
 }
 
