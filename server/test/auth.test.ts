@@ -238,6 +238,18 @@ describe('the FHIR API with AUTH_MODE=smart', () => {
     expect(done.status).toBe(200);
   });
 
+  it('does not follow _include:iterate through a type the token may not read', async () => {
+    const repo = t.server.app.repo;
+    const doctor = (await repo.create({ resourceType: 'Practitioner', name: [{ family: 'Adeyemi' }] })).resource.id!;
+    const patient = (await repo.create({ resourceType: 'Patient', generalPractitioner: [{ reference: `Practitioner/${doctor}` }] })).resource.id!;
+    const obs = (await repo.create({ resourceType: 'Observation', status: 'final', code: { text: 'pulse' }, subject: { reference: `Patient/${patient}` } })).resource.id!;
+    const query = `/fhir/Observation?_id=${obs}&_include=Observation:subject&_include:iterate=Patient:general-practitioner`;
+    const types = async (scope: string) =>
+      ((await t.http.get(query).set('Authorization', `Bearer ${await token(scope)}`)).body.entry as { resource: { resourceType: string } }[]).map((e) => e.resource.resourceType);
+    expect(await types('system/Observation.rs system/Patient.r system/Practitioner.r')).toEqual(['Observation', 'Patient', 'Practitioner']);
+    expect(await types('system/Observation.rs system/Practitioner.r')).toEqual(['Observation']);
+  });
+
   it('leaves out _include results of types the token may not read', async () => {
     const query = `/fhir/Observation?_id=${observationId}&_include=Observation:subject`;
     const without = await t.http.get(query).set('Authorization', `Bearer ${await token('system/Observation.rs')}`);

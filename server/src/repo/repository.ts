@@ -168,9 +168,12 @@ export class Repository {
     });
   }
 
-  /** One page of a parsed search over the given types (one type, or a compartment's), with includes. */
-  search(request: SearchRequest, types: string[], count: number, total: 'count' | 'cheap' | 'none'): Promise<SearchPage> {
-    return runSearch(this.db, request, types, count, total);
+  /**
+   * One page of a parsed search over the given types (one type, or a compartment's), with includes;
+   * visible says which types of included resources the caller may see (others are not followed either).
+   */
+  search(request: SearchRequest, types: string[], count: number, total: 'count' | 'cheap' | 'none', visible?: (resourceType: string) => boolean): Promise<SearchPage> {
+    return runSearch(this.db, request, types, count, total, visible);
   }
 
   /** History newest first, one page of `count` entries plus whether there is a next page. */

@@ -27,7 +27,14 @@ const MAX_INCLUDED = 1000;
  * One page of matches among resources of the given types (one type, or several for a compartment's *).
  * total: 'count' runs a count when the page does not already tell it; 'cheap' gives it only then.
  */
-export async function runSearch(db: Queryable, request: SearchRequest, types: string[], count: number, total: 'count' | 'cheap' | 'none'): Promise<SearchPage> {
+export async function runSearch(
+  db: Queryable,
+  request: SearchRequest,
+  types: string[],
+  count: number,
+  total: 'count' | 'cheap' | 'none',
+  visible: (resourceType: string) => boolean = () => true,
+): Promise<SearchPage> {
   const b = new SqlBuilder();
   // One type is an equality, not ANY: Postgres then carries the constant into every index probe of the
   // criteria (their indexes lead with resource_type), and r.id alone orders the rows.
@@ -52,7 +59,7 @@ export async function runSearch(db: Queryable, request: SearchRequest, types: st
     const result = await db.query<{ n: number }>(`SELECT count(*)::integer AS n FROM ${from} WHERE ${where}`, countParams);
     found = result.rows[0].n;
   }
-  const included = await runIncludes(db, matches, request.include, request.revinclude);
+  const included = await runIncludes(db, matches, request.include, request.revinclude, visible);
   return { matches, included, hasNext, total: found };
 }
 
@@ -83,7 +90,14 @@ const toFound = (row: { resource_type: string; id: string; json: string }): Foun
 
 type Ref = { resourceType: string; id: string };
 
-async function runIncludes(db: Queryable, matches: FoundResource[], include: IncludeRequest[], revinclude: IncludeRequest[]): Promise<FoundResource[]> {
+/** Included resources, :iterate rounds followed from those only; a resource that is not visible is neither shown nor followed. */
+async function runIncludes(
+  db: Queryable,
+  matches: FoundResource[],
+  include: IncludeRequest[],
+  revinclude: IncludeRequest[],
+  visible: (resourceType: string) => boolean,
+): Promise<FoundResource[]> {
   if (!matches.length || (!include.length && !revinclude.length)) return [];
   const seen = new Set(matches.map(key));
   const included: FoundResource[] = [];
@@ -100,7 +114,7 @@ async function runIncludes(db: Queryable, matches: FoundResource[], include: Inc
     }
     frontier = [];
     for (const resource of found) {
-      if (seen.has(key(resource)) || included.length >= MAX_INCLUDED) continue;
+      if (seen.has(key(resource)) || included.length >= MAX_INCLUDED || !visible(resource.resourceType)) continue;
       seen.add(key(resource));
       included.push(resource);
       frontier.push(resource);

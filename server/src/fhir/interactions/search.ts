@@ -88,9 +88,8 @@ async function respondWithSearch(ctx: FhirContext, resourceType: string, types: 
   // _count=0 asks for the total only, like _summary=count
   if (count === 0 && !request.summary) request.summary = 'count';
   const totalMode = request.total === 'none' ? 'none' : request.total || request.summary === 'count' ? 'count' : 'cheap';
-  const page = await repo.search(request, types, request.summary === 'count' ? 0 : count, totalMode);
-  // an included resource the caller may not read is left out
-  page.included = page.included.filter((r) => may(ctx, r.resourceType, 'r'));
+  // an included resource the caller may not read is left out, and not followed by :iterate
+  const page = await repo.search(request, types, request.summary === 'count' ? 0 : count, totalMode, (type) => may(ctx, type, 'r'));
 
   const base = `${config.baseUrl}/${path}`;
   const link: Bundle['link'] = [{ relation: 'self', url: pageUrl(base, query, request.offset) }];
