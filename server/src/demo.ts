@@ -17,7 +17,8 @@ export async function isEmpty(app: AppContext): Promise<boolean> {
 export async function loadDemoPopulation(app: AppContext, patients = DEMO_PATIENTS): Promise<number> {
   // appointments and encounters relative to today, so the demo looks current
   const options: SeedOptions = { patients, seed: 'meridian-demo', asOf: new Date().toISOString().slice(0, 10) };
-  const load = (bundle: Bundle) => processTransaction(app, parseEntries(bundle, app.config.baseUrl), { minimal: true, authorize: () => {}, authorizeSearch: () => {} }) // the server itself loads it;
+  // the server itself loads it: nothing to authorize
+  const load = (bundle: Bundle) => processTransaction(app, parseEntries(bundle, app.config.baseUrl), { minimal: true, authorize: () => {}, authorizeSearch: () => {} });
   await load(generatePractice(options));
   let loaded = 0;
   for (const bundle of generatePatientBundles(options)) {

@@ -192,5 +192,17 @@ describe('the server process on the embedded default', () => {
     const badAuth = startMeridian({ AUTH_MODE: 'none' });
     expect(await badAuth.exited).toBe(1);
     expect(badAuth.output()).toMatch(/AUTH_MODE must be smart or open/);
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-proc-'));
+    try {
+      const noClients = startMeridian({ AUTH_CLIENTS_FILE: path.join(dataDir, 'missing.json'), DATA_DIR: dataDir, PORT: String(20000 + Math.floor(Math.random() * 20000)) });
+      expect(await noClients.exited).toBe(1);
+      expect(noClients.output()).toMatch(/AUTH_CLIENTS_FILE .*missing\.json could not be read as JSON/);
+      fs.writeFileSync(path.join(dataDir, 'clients.json'), '{"clients": "lab-feed"}');
+      const notAList = startMeridian({ AUTH_CLIENTS_FILE: path.join(dataDir, 'clients.json'), DATA_DIR: dataDir, PORT: String(20000 + Math.floor(Math.random() * 20000)) });
+      expect(await notAList.exited).toBe(1);
+      expect(notAList.output()).toMatch(/must hold an array of clients/);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,7 +11,7 @@ import { postgresAdapter } from './store.js';
 
 export { mountProvider } from './provider.js';
 export { bearerAuth } from './bearer.js';
-export { may, requireScope, requireSearchScope } from './permissions.js';
+export { interactionNeeds, may, requireScope, requireSearchScope } from './permissions.js';
 export { smartConfiguration } from './discovery.js';
 
 export interface Auth {

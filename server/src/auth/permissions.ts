@@ -6,13 +6,33 @@
 import type { FhirContext } from '../fhir/context.js';
 import { fhirError } from '../fhir/outcome.js';
 import type { Criterion } from '../search/index.js';
-import type { Action, ResourceScope } from './scopes.js';
+import { scopesFor, type Action, type ResourceScope } from './scopes.js';
 
 const NAMES: Record<Action, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
 
-/** The scopes that grant action on type ('*': on every type, so only a wildcard scope does). */
+/** Whether the scopes grant action on type ('*': on every type, so only a wildcard scope does). */
 function granting(scopes: ResourceScope[], type: string, action: Action): boolean {
-  return scopes.some((s) => s.context === 'system' && !s.query && (s.type === '*' || s.type === type) && s.actions.has(action));
+  return scopesFor(scopes, type, action).some((s) => s.context === 'system' && !s.query);
+}
+
+/**
+ * What a REST interaction on one type needs, by method: on an id it reads or writes that resource;
+ * on the type with criteria (conditional update, patch, delete; search) it searches first, and a
+ * conditional update may create. A create with If-None-Exist also searches.
+ */
+export function interactionNeeds(method: string, conditional: boolean, ifNoneExist: boolean): Action[] {
+  switch (method) {
+    case 'POST':
+      return ifNoneExist ? ['c', 's'] : ['c'];
+    case 'PUT':
+      return conditional ? ['s', 'c', 'u'] : ['u'];
+    case 'PATCH':
+      return conditional ? ['s', 'u'] : ['u'];
+    case 'DELETE':
+      return conditional ? ['s', 'd'] : ['d'];
+    default: // GET, HEAD
+      return conditional ? ['s'] : ['r'];
+  }
 }
 
 /** Whether the caller may take action on resources of type (for filtering what a response shows). */

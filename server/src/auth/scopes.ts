@@ -1,6 +1,6 @@
 // SMART on FHIR resource scopes (App Launch 2, §Scopes and Launch Context): v1 `patient/Observation.read`
 // and v2 `patient/Observation.rs`, `user/*.cruds`, with an optional `?param=value` query on v2 scopes.
-// Parsed once per token; `permits` answers "may this token do action on type".
+// Parsed once per token; `scopesFor` answers "which scopes allow action on type".
 
 export type ScopeContext = 'patient' | 'user' | 'system';
 /** SMART v2 actions: create, read, update, delete, search. */

@@ -2,6 +2,7 @@
 // routes use. Add to it only what a test shows working.
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { authIssuer, type Config } from '../config.js';
+import { smartConfiguration } from '../auth/discovery.js';
 import { indexedParams } from '../search/registry.js';
 import { resourceTypes } from './definitions.js';
 
@@ -56,6 +57,7 @@ export function capabilityStatement(config: Config, version: string, date: strin
       ...(type === 'Group' ? [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' }] : []),
     ],
   }));
+  const smart = smartConfiguration(config, authIssuer(config));
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -89,9 +91,9 @@ export function capabilityStatement(config: Config, version: string, date: strin
             {
               url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
               extension: [
-                { url: 'token', valueUri: `${authIssuer(config)}/token` },
-                { url: 'introspect', valueUri: `${authIssuer(config)}/token/introspection` },
-                { url: 'revoke', valueUri: `${authIssuer(config)}/token/revocation` },
+                { url: 'token', valueUri: smart.token_endpoint },
+                { url: 'introspect', valueUri: smart.introspection_endpoint },
+                { url: 'revoke', valueUri: smart.revocation_endpoint },
               ],
             },
           ],

@@ -17,7 +17,7 @@ import { compartmentSearch, everything, search } from './interactions/search.js'
 import { conditionalUpdate, update } from './interactions/update.js';
 import { validateOperation } from './interactions/validate.js';
 import { fhirError, notFound } from './outcome.js';
-import { requireScope } from '../auth/index.js';
+import { interactionNeeds, requireScope } from '../auth/index.js';
 import type { Action } from '../auth/scopes.js';
 
 export function fhirRouter(config: Config, prefix: string, version: string): Router<FhirState> {
@@ -40,8 +40,8 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
     return fn(c);
   };
   const ALL: Action[] = ['c', 'r', 'u', 'd', 's'];
-  // a conditional create (If-None-Exist) also searches
-  const creating: Need = (ctx) => [ctx.params.type, ctx.get('If-None-Exist') ? ['c', 's'] : ['c']];
+  // read, create, update, patch, delete, on an id or conditional (the same table as Bundle entries)
+  const rest: Need = (ctx) => [ctx.params.type, interactionNeeds(ctx.method, ctx.params.id === undefined, !!ctx.get('If-None-Exist'))];
 
   router.param('type', (type, ctx, next) => {
     if (type === 'metadata') throw fhirError(405, 'not-supported', 'metadata can only be read (GET)');
@@ -80,15 +80,15 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
   router.get('/:type/:id/:compartmentType', h(compartmentSearch, checksItself));
   router.post('/:type/_search', h(search, checksItself));
   router.post('/:type/:id/\\$validate', h(validateOperation, typed()));
-  router.get('/:type/:id', h(read, typed('r')));
-  router.put('/:type/:id', h(update, typed('u')));
-  router.patch('/:type/:id', h(patch, typed('u')));
-  router.delete('/:type/:id', h(remove, typed('d')));
+  router.get('/:type/:id', h(read, rest));
+  router.put('/:type/:id', h(update, rest));
+  router.patch('/:type/:id', h(patch, rest));
+  router.delete('/:type/:id', h(remove, rest));
   router.get('/:type', h(search, checksItself));
-  router.post('/:type', h(create, creating));
-  router.put('/:type', h(conditionalUpdate, typed('s', 'c', 'u')));
-  router.patch('/:type', h(conditionalPatch, typed('s', 'u')));
-  router.delete('/:type', h(conditionalRemove, typed('s', 'd')));
+  router.post('/:type', h(create, rest));
+  router.put('/:type', h(conditionalUpdate, rest));
+  router.patch('/:type', h(conditionalPatch, rest));
+  router.delete('/:type', h(conditionalRemove, rest));
   return router;
 }
 

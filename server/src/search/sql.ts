@@ -35,13 +35,13 @@ export class SqlBuilder {
     for (const c of criteria) {
       const v = c.kind === 'token' && !c.not && c.values.length === 1 ? c.values[0] : undefined;
       const ref = c.kind === 'reference' && c.values.length === 1 ? c.values[0] : undefined;
-      if (v && v.code !== undefined && v.system !== undefined) {
+      if (c.kind === 'token' && v?.code !== undefined && v.system !== undefined) {
         const a = this.alias('j');
-        joins.push(`JOIN search_token ${a} ON ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} AND ${a}.param = ${this.bind((c as { param: string }).param)} AND ${tokenCondition(v, `${a}.system`, `${a}.code`, this)}`);
-      } else if (ref && ref.type !== undefined && ref.id !== undefined && ref.url === undefined) {
+        joins.push(`JOIN search_token ${a} ON ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} AND ${a}.param = ${this.bind(c.param)} AND ${tokenCondition(v, `${a}.system`, `${a}.code`, this)}`);
+      } else if (c.kind === 'reference' && ref?.type !== undefined && ref.id !== undefined && ref.url === undefined) {
         const a = this.alias('j');
         joins.push(
-          `JOIN search_reference ${a} ON ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} AND ${a}.param = ${this.bind((c as { param: string }).param)} ` +
+          `JOIN search_reference ${a} ON ${a}.resource_type = ${t.type} AND ${a}.resource_id = ${t.id} AND ${a}.param = ${this.bind(c.param)} ` +
             `AND ${a}.target_id = ${this.bind(ref.id)} AND ${a}.target_type = ${this.bind(ref.type)}`,
         );
       } else rest.push(c);

@@ -1,7 +1,7 @@
 // POST [base] with a batch or transaction Bundle.
 import type { Bundle } from '@medplum/fhirtypes';
 import { parseEntries, type Entry } from '../bundle/entries.js';
-import { requireScope } from '../../auth/index.js';
+import { interactionNeeds, requireScope } from '../../auth/index.js';
 import type { Action } from '../../auth/scopes.js';
 import { processBatch, processTransaction } from '../bundle/process.js';
 import type { FhirContext } from '../context.js';
@@ -32,21 +32,7 @@ export async function batchOrTransaction(ctx: FhirContext): Promise<void> {
  * uses _has or includes other types needs search and read on every type (wildcard scope) for now.
  */
 function entryNeeds(e: Entry): [string, Action[]] {
-  const conditional = e.id === undefined;
-  switch (e.method) {
-    case 'GET':
-    case 'HEAD': {
-      if (!conditional) return [e.type, ['r']];
-      const crossType = [...(e.query?.keys() ?? [])].some((k) => k.includes('.') || k.startsWith('_has') || k.startsWith('_include') || k.startsWith('_revinclude'));
-      return crossType ? ['*', ['r', 's']] : [e.type, ['s']];
-    }
-    case 'POST':
-      return [e.type, e.ifNoneExist ? ['c', 's'] : ['c']];
-    case 'PUT':
-      return [e.type, conditional ? ['s', 'c', 'u'] : ['u']];
-    case 'PATCH':
-      return [e.type, conditional ? ['s', 'u'] : ['u']];
-    case 'DELETE':
-      return [e.type, conditional ? ['s', 'd'] : ['d']];
-  }
+  const crossType = [...(e.query?.keys() ?? [])].some((k) => k.includes('.') || k.startsWith('_has') || k.startsWith('_include') || k.startsWith('_revinclude'));
+  if ((e.method === 'GET' || e.method === 'HEAD') && e.id === undefined && crossType) return ['*', ['r', 's']];
+  return [e.type, interactionNeeds(e.method, e.id === undefined, !!e.ifNoneExist)];
 }
