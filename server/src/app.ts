@@ -6,7 +6,7 @@ import { errorResponses } from './fhir/errors.js';
 import { negotiateFormat, readJsonBody, serializeJson } from './fhir/format.js';
 import { allowedMethods, fhirRouter } from './fhir/router.js';
 import { logRequests } from './request-log.js';
-import { bearerAuth, mountProvider } from './auth/index.js';
+import { bearerAuth, interactionRoutes, launcherRoutes, mountProvider } from './auth/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -22,8 +22,12 @@ export function createApp(app: AppContext): Koa {
   koa.use(logRequests());
   // the authorization server answers /auth/... itself, before FHIR content negotiation
   koa.use(mountProvider(app.auth.provider, new URL(app.auth.issuer).pathname));
+  // login, patient picker and consent pages (HTML, their own errors)
+  const { provider, accounts, contexts } = app.auth;
+  koa.use(interactionRoutes({ provider, accounts, contexts, repo: app.repo, fhirBase: app.config.baseUrl }));
   koa.use(serializeJson());
   koa.use(errorResponses());
+  koa.use(launcherRoutes(app.config, app));
   koa.use(bearerAuth(app.config, app.auth.provider, fhirMountPath(app.config)));
   koa.use(negotiateFormat());
   koa.use(readJsonBody());

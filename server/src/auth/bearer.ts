@@ -4,16 +4,13 @@
 import type Koa from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Config } from '../config.js';
-import type { FhirContext } from '../fhir/context.js';
+import type { FhirContext, Principal } from '../fhir/context.js';
 import { fhirError } from '../fhir/outcome.js';
 import { resourceScopes } from './scopes.js';
 
 const PUBLIC = ['/metadata', '/.well-known/smart-configuration'];
 
 export function bearerAuth(config: Config, provider: Provider, prefix: string): Koa.Middleware {
-  const realm = `Bearer realm="${config.baseUrl}"`;
-  const unauthorized = (text: string, error?: string) =>
-    fhirError(401, 'login', text).withHeaders({ 'WWW-Authenticate': error ? `${realm}, error="${error}", error_description="${text}"` : realm });
   return async (ctx, next) => {
     const state = (ctx as unknown as FhirContext).state;
     const path = ctx.path.slice(prefix.length);
@@ -22,15 +19,30 @@ export function bearerAuth(config: Config, provider: Provider, prefix: string): 
       return next();
     }
     if (!ctx.path.startsWith(prefix) || PUBLIC.includes(path)) return next();
-    const header = ctx.get('Authorization');
-    if (!header) throw unauthorized('This server needs an access token (Authorization: Bearer ...)');
-    const match = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
-    if (!match) throw unauthorized('The Authorization header is not a Bearer token', 'invalid_request');
-    const token = (await provider.AccessToken.find(match[1])) ?? (await provider.ClientCredentials.find(match[1]));
-    if (!token || token.isExpired) throw unauthorized('The access token is unknown, expired or revoked', 'invalid_token');
-    const audience = [token.aud].flat();
-    if (!audience.includes(config.baseUrl)) throw unauthorized('The access token is not for this server', 'invalid_token');
-    state.principal = { kind: 'token', clientId: token.clientId!, accountId: 'accountId' in token ? token.accountId : undefined, scopes: resourceScopes(token.scope) };
+    state.principal = await authenticate(ctx, config, provider);
     return next();
+  };
+}
+
+/** The caller the request's bearer token stands for, or a 401 FhirError. */
+export async function authenticate(ctx: Koa.Context, config: Config, provider: Provider): Promise<Principal> {
+  const realm = `Bearer realm="${config.baseUrl}"`;
+  const unauthorized = (text: string, error?: string) =>
+    fhirError(401, 'login', text).withHeaders({ 'WWW-Authenticate': error ? `${realm}, error="${error}", error_description="${text}"` : realm });
+  const header = ctx.get('Authorization');
+  if (!header) throw unauthorized('This server needs an access token (Authorization: Bearer ...)');
+  const match = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
+  if (!match) throw unauthorized('The Authorization header is not a Bearer token', 'invalid_request');
+  const token = (await provider.AccessToken.find(match[1])) ?? (await provider.ClientCredentials.find(match[1]));
+  if (!token || token.isExpired) throw unauthorized('The access token is unknown, expired or revoked', 'invalid_token');
+  const audience = [token.aud].flat();
+  if (!audience.includes(config.baseUrl)) throw unauthorized('The access token is not for this server', 'invalid_token');
+  const extra = (token.extra ?? {}) as { patient?: unknown };
+  return {
+    kind: 'token',
+    clientId: token.clientId!,
+    accountId: 'accountId' in token ? token.accountId : undefined,
+    scopes: resourceScopes(token.scope),
+    patient: typeof extra.patient === 'string' ? extra.patient : undefined,
   };
 }

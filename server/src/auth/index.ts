@@ -6,6 +6,8 @@ import { exportJWK, generateKeyPair } from 'jose';
 import type { ClientMetadata, Provider } from 'oidc-provider';
 import { authIssuer, type Config } from '../config.js';
 import type { Queryable } from '../db/index.js';
+import { Accounts } from './accounts.js';
+import { LaunchContexts } from './launch.js';
 import { createProvider } from './provider.js';
 import { postgresAdapter } from './store.js';
 
@@ -13,27 +15,37 @@ export { mountProvider } from './provider.js';
 export { bearerAuth } from './bearer.js';
 export { interactionNeeds, may, requireScope, requireSearchScope } from './permissions.js';
 export { smartConfiguration } from './discovery.js';
+export { interactionRoutes } from './interactions.js';
+export { launcherRoutes } from './launcher.js';
 
 export interface Auth {
   provider: Provider;
   issuer: string;
+  accounts: Accounts;
+  contexts: LaunchContexts;
 }
 
 export async function createAuth(config: Config, db: Queryable): Promise<Auth> {
   const issuer = authIssuer(config);
+  const adapter = postgresAdapter(db);
+  const accounts = new Accounts(db);
+  const contexts = new LaunchContexts(adapter);
   const provider = createProvider({
     issuer,
     fhirBase: config.baseUrl,
     clients: readClients(config.authClientsFile),
-    adapter: postgresAdapter(db),
+    adapter,
     // id_token signing key, made at start: access tokens are opaque and do not depend on it
     jwks: { keys: [{ ...(await exportJWK((await generateKeyPair('RS256', { extractable: true })).privateKey)), alg: 'RS256', use: 'sig' }] },
     cookieKeys: [randomBytes(32).toString('base64url')],
     accessTokenTtl: config.accessTokenTtl,
     dynamicRegistration: config.dynamicRegistration,
     allowPrivateJwksUri: config.allowPrivateJwksUri,
+    accounts,
+    contexts,
+    styleUrl: `${new URL(config.baseUrl).origin}/smart-style.json`,
   });
-  return { provider, issuer };
+  return { provider, issuer, accounts, contexts };
 }
 
 function readClients(file: string | undefined): ClientMetadata[] {

@@ -3,6 +3,9 @@
 // and revoked) and their audience is the FHIR base URL. See README.md for what is enabled.
 import type Koa from 'koa';
 import { Provider, errors, type ClientMetadata, type Configuration } from 'oidc-provider';
+import getRawBody from 'raw-body';
+import type { Accounts } from './accounts.js';
+import type { LaunchContext, LaunchContexts } from './launch.js';
 import { isResourceScope, parseResourceScope } from './scopes.js';
 
 export interface ProviderOptions {
@@ -22,10 +25,14 @@ export interface ProviderOptions {
   dynamicRegistration: boolean;
   /** Fetch jwks_uri on private addresses too (oidc-provider refuses them, against SSRF). */
   allowPrivateJwksUri: boolean;
+  accounts: Accounts;
+  contexts: LaunchContexts;
+  /** Where the app learns Meridian's look (SMART's smart_style_url). */
+  styleUrl: string;
 }
 
 /** Scopes that are not resource scopes and that Meridian knows. */
-const OIDC_SCOPES = ['openid', 'fhirUser', 'offline_access', 'online_access', 'launch', 'launch/patient', 'launch/encounter'];
+export const OIDC_SCOPES = ['openid', 'fhirUser', 'offline_access', 'online_access', 'launch', 'launch/patient', 'launch/encounter'];
 /** SMART Backend Services: a client assertion may expire at most five minutes ahead. */
 const MAX_ASSERTION_SECONDS = 300;
 
@@ -36,6 +43,33 @@ export function createProvider(o: ProviderOptions): Provider {
     jwks: o.jwks as Configuration['jwks'],
     cookies: { keys: o.cookieKeys },
     scopes: OIDC_SCOPES,
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    async findAccount(_ctx, sub) {
+      const account = await o.accounts.find(sub);
+      if (!account) return undefined;
+      return { accountId: sub, claims: async () => ({ sub, ...(account.fhirUser ? { fhirUser: `${o.fhirBase}/${account.fhirUser}` } : {}) }) };
+    },
+    // SMART's fhirUser claim goes into the id_token itself (not only the userinfo endpoint)
+    claims: { openid: ['sub'], fhirUser: ['fhirUser'] },
+    conformIdTokenClaims: false,
+    extraParams: {
+      // SMART App Launch: aud names the FHIR server the app wants a token for; it must be this one
+      aud(_ctx, value) {
+        if (!value) throw new errors.InvalidRequest(`aud is required: the FHIR base URL (${o.fhirBase})`);
+        if (value.replace(/\/+$/, '') !== o.fhirBase) throw new errors.InvalidRequest(`aud ${value} is not this FHIR server (${o.fhirBase})`);
+      },
+      launch: null,
+    },
+    // the launch context of the grant, in the access token (bearer.ts reads it) and in introspection
+    async extraTokenClaims(_ctx, token) {
+      const grantId = (token as { grantId?: string }).grantId;
+      const context = grantId ? await o.contexts.forGrant(grantId) : undefined;
+      return context ? contextClaims(context) : undefined;
+    },
+    // offline_access: a refresh token that outlives the session; online_access: one that ends with it
+    async issueRefreshToken(_ctx, client, code) {
+      return client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || code.scopes.has('online_access'));
+    },
     pkce: { required: () => true }, // S256 only in oidc-provider 9
     clientAuthMethods: ['none', 'private_key_jwt', 'client_secret_basic', 'client_secret_post'],
     // SMART Backend Services names RS384 and ES384; oidc-provider does not enable them by default.
@@ -75,7 +109,36 @@ export function createProvider(o: ProviderOptions): Provider {
     // without its dispatcher, oidc-provider's fetch no longer refuses private and loopback addresses
     ...(o.allowPrivateJwksUri ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher: undefined } as RequestInit) } : {}),
   };
-  return new Provider(o.issuer, config);
+  const provider = new Provider(o.issuer, config);
+  provider.use(smartTokenResponse(provider, o.contexts, o.styleUrl));
+  return provider;
+}
+
+const contextClaims = (c: LaunchContext) => ({ ...(c.patient ? { patient: c.patient } : {}), ...(c.encounter ? { encounter: c.encounter } : {}) });
+
+/**
+ * SMART's token response: the launch context (patient, encounter, need_patient_banner,
+ * smart_style_url) beside the token, and the granted OpenID scopes in `scope` (oidc-provider lists
+ * only the resource scopes of an access token for a resource server).
+ */
+function smartTokenResponse(provider: Provider, contexts: LaunchContexts, styleUrl: string): Parameters<Provider['use']>[0] {
+  return async (ctx, next) => {
+    await next();
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (ctx.oidc?.route !== 'token' || ctx.status !== 200 || typeof body?.access_token !== 'string') return;
+    const token = await provider.AccessToken.find(body.access_token);
+    if (!token?.grantId) return; // client_credentials tokens carry no launch
+    const grant = await provider.Grant.find(token.grantId);
+    const context = (await contexts.forGrant(token.grantId)) ?? {};
+    const scope = [grant?.getOIDCScope(), body.scope].filter(Boolean).join(' ');
+    ctx.body = {
+      ...body,
+      scope,
+      ...contextClaims(context),
+      ...(context.patient ? { need_patient_banner: context.needPatientBanner ?? true } : {}),
+      smart_style_url: styleUrl,
+    };
+  };
 }
 
 /**
@@ -92,14 +155,36 @@ export function mountProvider(provider: Provider, mountPath: string): Koa.Middle
   const handle = provider.callback();
   return async (ctx, next) => {
     if (ctx.path !== mountPath && !ctx.path.startsWith(`${mountPath}/`)) return next();
-    const url = ctx.req.url;
-    ctx.req.url = ctx.originalUrl.slice(mountPath.length) || '/';
+    const { url, method } = ctx.req;
+    let target = ctx.originalUrl.slice(mountPath.length) || '/';
+    if (ctx.path === `${mountPath}/auth`) {
+      // SMART's authorize-post: the form is read here and handled as the same request in GET form
+      if (ctx.method === 'POST' && ctx.is('application/x-www-form-urlencoded')) {
+        target = `/auth?${await getRawBody(ctx.req, { limit: '56kb', encoding: 'utf8' })}`;
+        ctx.req.method = 'GET';
+      }
+      target = withConsentForOfflineAccess(target);
+    }
+    ctx.req.url = target;
     (ctx.req as { baseUrl?: string }).baseUrl = mountPath; // how the provider builds its own URLs
     ctx.respond = false;
     try {
       await handle(ctx.req, ctx.res);
     } finally {
       ctx.req.url = url; // the request log shows /auth/...
+      ctx.req.method = method;
     }
   };
+}
+
+/**
+ * OpenID Connect drops offline_access unless consent is prompted; SMART apps ask for it without a
+ * prompt (consent is always asked here anyway), so the prompt is added.
+ */
+function withConsentForOfflineAccess(target: string): string {
+  const [path, query = ''] = target.split(/\?(.*)/s);
+  const params = new URLSearchParams(query);
+  if (!params.get('scope')?.split(' ').includes('offline_access') || params.has('prompt')) return target;
+  params.set('prompt', 'consent');
+  return `${path}?${params}`;
 }

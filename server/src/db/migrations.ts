@@ -224,4 +224,24 @@ export const migrations: Migration[] = [
       CREATE INDEX oidc_model_expires ON oidc_model (expires_at);
     `,
   },
+  {
+    version: 9,
+    name: 'user accounts',
+    sql: `
+      -- People who log in to the authorization server: a role (which scopes they may be granted),
+      -- the FHIR resource they are (fhirUser), a memory-hard password hash, lockout and TOTP state.
+      CREATE TABLE account (
+        id text PRIMARY KEY,
+        username text NOT NULL UNIQUE,
+        display_name text NOT NULL,
+        role text NOT NULL,
+        fhir_user text,
+        password_hash text NOT NULL,
+        totp_secret text,
+        failed_logins integer NOT NULL DEFAULT 0,
+        locked_until timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];

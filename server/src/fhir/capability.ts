@@ -81,8 +81,9 @@ export function capabilityStatement(config: Config, version: string, date: strin
           'are not supported yet. ' +
           (config.authMode === 'open'
             ? 'WARNING: AUTH_MODE=open: this server answers anyone without an access token (development only).'
-            : 'Every request needs a SMART access token (Backend Services: client_credentials with private_key_jwt); ' +
-              'system/ scopes are enforced per resource type and action.'),
+            : 'Every request needs a SMART access token: apps get one by EHR or standalone launch (authorization code with PKCE), ' +
+              'backend services by client_credentials with private_key_jwt. Scopes are enforced per resource type and action; ' +
+              'patient/ scopes reach only the compartment of the patient in context.'),
         security: {
           cors: true,
           service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
@@ -91,6 +92,7 @@ export function capabilityStatement(config: Config, version: string, date: strin
             {
               url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
               extension: [
+                { url: 'authorize', valueUri: smart.authorization_endpoint },
                 { url: 'token', valueUri: smart.token_endpoint },
                 { url: 'introspect', valueUri: smart.introspection_endpoint },
                 { url: 'revoke', valueUri: smart.revocation_endpoint },

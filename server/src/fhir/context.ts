@@ -28,7 +28,15 @@ export interface AppContext {
 export type Principal =
   | { kind: 'open' }
   | { kind: 'anonymous' }
-  | { kind: 'token'; clientId: string; accountId?: string; scopes: ResourceScope[] };
+  | {
+      kind: 'token';
+      clientId: string;
+      /** The user who granted the token (absent for backend services). */
+      accountId?: string;
+      scopes: ResourceScope[];
+      /** The patient in context: patient/ scopes reach only this patient's compartment. */
+      patient?: string;
+    };
 
 export interface FhirState {
   app: AppContext;
