@@ -79,7 +79,7 @@ export async function authorize(t: TestServer, params: Record<string, string>, u
       res = await browser.get(local(location));
       continue;
     }
-    const path = res.req.path.split('?')[0];
+    const path = (res as unknown as { req: { path: string } }).req.path.split('?')[0];
     expect(res.status, `${path}: ${res.text.slice(0, 500)}`).toBe(200);
     steps.onPage?.(path, res.text);
     const uid = /^\/interaction\/([^/]+)/.exec(path)?.[1];

@@ -6,6 +6,7 @@ import type { Provider } from 'oidc-provider';
 import type { Config } from '../config.js';
 import type { FhirContext, Principal } from '../fhir/context.js';
 import { fhirError } from '../fhir/outcome.js';
+import { effectiveScope } from './provider.js';
 import { resourceScopes } from './scopes.js';
 
 const PUBLIC = ['/metadata', '/.well-known/smart-configuration'];
@@ -37,12 +38,12 @@ export async function authenticate(ctx: Koa.Context, config: Config, provider: P
   if (!token || token.isExpired) throw unauthorized('The access token is unknown, expired or revoked', 'invalid_token');
   const audience = [token.aud].flat();
   if (!audience.includes(config.baseUrl)) throw unauthorized('The access token is not for this server', 'invalid_token');
-  const extra = (token.extra ?? {}) as { patient?: unknown };
+  const extra = (token.extra ?? {}) as { patient?: unknown; role?: unknown };
   return {
     kind: 'token',
     clientId: token.clientId!,
     accountId: 'accountId' in token ? token.accountId : undefined,
-    scopes: resourceScopes(token.scope),
+    scopes: resourceScopes(effectiveScope(token.scope, extra.role)),
     patient: typeof extra.patient === 'string' ? extra.patient : undefined,
   };
 }

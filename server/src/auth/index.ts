@@ -13,7 +13,7 @@ import { postgresAdapter } from './store.js';
 
 export { mountProvider } from './provider.js';
 export { bearerAuth } from './bearer.js';
-export { interactionNeeds, may, requireScope, requireSearchScope } from './permissions.js';
+export { interactionNeeds, may, mayRead, patientScope, requireInScope, requireScope, requireSearchScope, searchBounds } from './permissions.js';
 export { smartConfiguration } from './discovery.js';
 export { interactionRoutes } from './interactions.js';
 export { launcherRoutes } from './launcher.js';

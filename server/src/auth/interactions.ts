@@ -130,9 +130,15 @@ export function interactionRoutes(d: InteractionDeps): Koa.Middleware {
       : new d.provider.Grant({ accountId: account.id, clientId: String(interaction.params.client_id) });
     if (plan.oidcScopes.length) grant.addOIDCScope(plan.oidcScopes.join(' '));
     if (plan.oidcScopes.includes('fhirUser')) grant.addOIDCClaims(['fhirUser']);
-    grant.addResourceScope(d.fhirBase, plan.resourceScopes.join(' '));
+    // oidc-provider keeps the scopes as asked; the role narrows them wherever the token is used
+    // (bearer.ts) and reported (the token response): asked scopes the role allows none of are refused
+    const asked = String(interaction.params.scope ?? '').split(' ').filter(isResourceScope);
+    const kept = asked.filter((s) => grantableScopes(account.role, [s]).length);
+    if (kept.length) grant.addResourceScope(d.fhirBase, kept.join(' '));
+    const refused = asked.filter((s) => !kept.includes(s));
+    if (refused.length) grant.rejectResourceScope(d.fhirBase, refused.join(' '));
     const grantId = await grant.save();
-    await d.contexts.saveForGrant(grantId, plan.context);
+    await d.contexts.saveForGrant(grantId, { ...plan.context, role: account.role });
     await finish(ctx, { consent: { grantId } }, true);
   });
 

@@ -10,6 +10,8 @@ export interface LaunchContext {
   encounter?: string;
   /** Whether the app should show which patient is open (the EHR shows it when it launched the app). */
   needPatientBanner?: boolean;
+  /** The role of the user who consented: their tokens reach what the role allows (roles.ts). */
+  role?: string;
 }
 
 /** A minted launch is good for an hour: long enough to open an app, short enough not to linger. */

@@ -6,6 +6,7 @@ import { Provider, errors, type ClientMetadata, type Configuration } from 'oidc-
 import getRawBody from 'raw-body';
 import type { Accounts } from './accounts.js';
 import type { LaunchContext, LaunchContexts } from './launch.js';
+import { grantableScopes, isRole } from './roles.js';
 import { isResourceScope, parseResourceScope } from './scopes.js';
 
 export interface ProviderOptions {
@@ -114,7 +115,17 @@ export function createProvider(o: ProviderOptions): Provider {
   return provider;
 }
 
-const contextClaims = (c: LaunchContext) => ({ ...(c.patient ? { patient: c.patient } : {}), ...(c.encounter ? { encounter: c.encounter } : {}) });
+const contextClaims = (c: LaunchContext) => ({
+  ...(c.patient ? { patient: c.patient } : {}),
+  ...(c.encounter ? { encounter: c.encounter } : {}),
+  ...(c.role ? { role: c.role } : {}),
+});
+
+/** The resource scopes a token really has: as granted, narrowed to the consenting user's role. */
+export function effectiveScope(scope: string | undefined, role: unknown): string {
+  const scopes = String(scope ?? '').split(' ').filter(Boolean);
+  return typeof role === 'string' && isRole(role) ? grantableScopes(role, scopes).join(' ') : scopes.join(' ');
+}
 
 /**
  * SMART's token response: the launch context (patient, encounter, need_patient_banner,
@@ -125,16 +136,23 @@ function smartTokenResponse(provider: Provider, contexts: LaunchContexts, styleU
   return async (ctx, next) => {
     await next();
     const body = ctx.body as Record<string, unknown> | undefined;
-    if (ctx.oidc?.route !== 'token' || ctx.status !== 200 || typeof body?.access_token !== 'string') return;
+    if (ctx.oidc?.route === 'introspection' && body?.active) {
+      ctx.body = { ...body, scope: effectiveScope(body.scope as string, body.role) };
+      return;
+    }
+    if (ctx.oidc?.route !== 'token') return;
+    ctx.set('Pragma', 'no-cache');
+    if (ctx.status !== 200 || typeof body?.access_token !== 'string') return;
     const token = await provider.AccessToken.find(body.access_token);
     if (!token?.grantId) return; // client_credentials tokens carry no launch
     const grant = await provider.Grant.find(token.grantId);
     const context = (await contexts.forGrant(token.grantId)) ?? {};
-    const scope = [grant?.getOIDCScope(), body.scope].filter(Boolean).join(' ');
+    const scope = [grant?.getOIDCScope(), effectiveScope(body.scope as string, context.role)].filter(Boolean).join(' ');
+    const { role: _role, ...claims } = contextClaims(context);
     ctx.body = {
       ...body,
       scope,
-      ...contextClaims(context),
+      ...claims,
       ...(context.patient ? { need_patient_banner: context.needPatientBanner ?? true } : {}),
       smart_style_url: styleUrl,
     };
@@ -164,6 +182,8 @@ export function mountProvider(provider: Provider, mountPath: string): Koa.Middle
         ctx.req.method = 'GET';
       }
       target = withConsentForOfflineAccess(target);
+    } else if (ctx.path === `${mountPath}/token` && ctx.method === 'POST' && ctx.is('application/x-www-form-urlencoded') && !ctx.get('Authorization')) {
+      await addPublicClientId(ctx, provider);
     }
     ctx.req.url = target;
     (ctx.req as { baseUrl?: string }).baseUrl = mountPath; // how the provider builds its own URLs
@@ -187,4 +207,29 @@ function withConsentForOfflineAccess(target: string): string {
   if (!params.get('scope')?.split(' ').includes('offline_access') || params.has('prompt')) return target;
   params.set('prompt', 'consent');
   return `${path}?${params}`;
+}
+
+/**
+ * A public client's refresh request may come without client_id (fhirclient sends none); oidc-provider
+ * needs it to know the client. It is taken from the refresh token, for clients that authenticate
+ * with nothing else (token_endpoint_auth_method none), and the form is handed on with it.
+ */
+async function addPublicClientId(ctx: Koa.Context, provider: Provider): Promise<void> {
+  const text = await getRawBody(ctx.req, { limit: '56kb', encoding: 'utf8' });
+  const form = new URLSearchParams(text);
+  if (form.get('grant_type') === 'refresh_token' && !form.has('client_id') && !form.has('client_assertion')) {
+    const token = await provider.RefreshToken.find(form.get('refresh_token') ?? '').catch(() => undefined);
+    const client = token?.clientId ? await provider.Client.find(token.clientId) : undefined;
+    if (client?.clientAuthMethod === 'none') form.set('client_id', client.clientId);
+  }
+  replayBody(ctx.req, Buffer.from(form.toString()));
+}
+
+/** Lets oidc-provider read a request body that was already read here (it reads req.iterator()). */
+function replayBody(req: Koa.Context['req'], body: Buffer): void {
+  req.headers['content-length'] = String(body.length);
+  Object.defineProperty(req, 'readable', { value: true, configurable: true });
+  req.iterator = (async function* () {
+    yield body;
+  }) as unknown as typeof req.iterator;
 }

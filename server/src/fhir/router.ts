@@ -28,9 +28,10 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
   // Each route names the SMART actions it needs, on its resource type (typed) or on every type
   // (every: operations across types, until they check each type they touch). Searches and Bundles
   // check themselves, after parsing (chains and _has look into other types; entries have their own).
-  type Need = (ctx: FhirContext) => [string, Action[]] | undefined;
+  // (every: a patient's compartment is not enough, these span every patient)
+  type Need = (ctx: FhirContext) => [string, Action[], boolean?] | undefined;
   const typed = (...actions: Action[]): Need => (ctx) => [ctx.params.type, actions];
-  const every = (...actions: Action[]): Need => () => ['*', actions];
+  const every = (...actions: Action[]): Need => () => ['*', actions, true];
   const checksItself: Need = () => undefined;
   const anyToken: Need = () => ['*', []];
   const h = (fn: Handler, need: Need) => (ctx: unknown) => {
@@ -41,7 +42,12 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
   };
   const ALL: Action[] = ['c', 'r', 'u', 'd', 's'];
   // read, create, update, patch, delete, on an id or conditional (the same table as Bundle entries)
-  const rest: Need = (ctx) => [ctx.params.type, interactionNeeds(ctx.method, ctx.params.id === undefined, !!ctx.get('If-None-Exist'))];
+  // (conditional ones search first: that search is not kept to a patient's compartment yet, so they need the whole type)
+  const rest: Need = (ctx) => {
+    const conditional = ctx.params.id === undefined && ctx.method !== 'POST';
+    const ifNoneExist = !!ctx.get('If-None-Exist');
+    return [ctx.params.type, interactionNeeds(ctx.method, ctx.params.id === undefined, ifNoneExist), conditional || ifNoneExist];
+  };
 
   router.param('type', (type, ctx, next) => {
     if (type === 'metadata') throw fhirError(405, 'not-supported', 'metadata can only be read (GET)');

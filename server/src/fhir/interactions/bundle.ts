@@ -21,8 +21,9 @@ export async function batchOrTransaction(ctx: FhirContext): Promise<void> {
   const minimal = /(?:^|[,;\s])return\s*=\s*"?minimal/i.test(ctx.get('Prefer'));
   const options = {
     minimal,
-    authorize: (e: Entry) => requireScope(ctx, ...entryNeeds(e)),
-    authorizeSearch: (type: string) => requireScope(ctx, type, ['s']),
+    // entries are not yet kept to one patient's compartment: patient/ scopes do not reach them
+    authorize: (e: Entry) => requireScope(ctx, ...entryNeeds(e), true),
+    authorizeSearch: (type: string) => requireScope(ctx, type, ['s'], true),
   };
   ctx.body = bundle.type === 'transaction' ? await processTransaction(app, entries, options) : await processBatch(app, entries, options);
 }

@@ -1,4 +1,5 @@
 // create, and conditional create with If-None-Exist.
+import { requireInScope } from '../../auth/index.js';
 import type { FhirContext } from '../context.js';
 import { respondWithWrite } from '../http.js';
 import { criteriaFrom, resourceFromBody, validResource } from './write-input.js';
@@ -10,6 +11,7 @@ export async function create(ctx: FhirContext): Promise<void> {
   const { id, ...rest } = body;
   const resource = typeof id === 'string' ? (rest as typeof body) : body;
   validResource(resource);
+  requireInScope(ctx, resource, 'c');
   const ifNoneExist = ctx.get('If-None-Exist');
   const result = await ctx.state.app.repo.create(resource, ifNoneExist ? criteriaFrom(ifNoneExist) : undefined);
   if (result.matched) {

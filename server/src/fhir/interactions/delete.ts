@@ -1,4 +1,5 @@
 // delete and conditional delete (DELETE /Type?criteria).
+import { patientScope, requireInScope } from '../../auth/index.js';
 import type { FhirContext } from '../context.js';
 import { etag, parseVersionHeader } from '../http.js';
 import { badRequest, informational, notFound } from '../outcome.js';
@@ -8,6 +9,10 @@ import { criteriaFrom } from './write-input.js';
 export async function remove(ctx: FhirContext): Promise<void> {
   const { type, id } = ctx.params;
   if (!ID_PATTERN.test(id)) throw notFound(`${type}/${id} is not known`);
+  if (patientScope(ctx, type, 'd') !== undefined) {
+    const current = await ctx.state.app.repo.read(type, id).catch(() => undefined);
+    if (current) requireInScope(ctx, current, 'd');
+  }
   const result = await ctx.state.app.repo.delete(type, id, parseVersionHeader(ctx, 'If-Match'));
   if (result.versionId) ctx.set('ETag', etag(result.versionId));
   ctx.status = 200;

@@ -59,8 +59,9 @@ export async function exportKickoff(ctx: FhirContext): Promise<void> {
 
   const params: ExportParams = { level, groupId: id, types: types.length ? types : allowed, typeFilters, ...(since ? { since } : {}) };
   // reading every exported type (all of them without _type), and the Group whose members are exported
-  if (level === 'group') requireScope(ctx, 'Group', ['r']);
-  for (const t of params.types) requireScope(ctx, t, ['r', 's']);
+  // bulk data spans patients: a patient's compartment (patient/ scopes) is not enough
+  if (level === 'group') requireScope(ctx, 'Group', ['r'], true);
+  for (const t of params.types) requireScope(ctx, t, ['r', 's'], true);
   const principal = ctx.state.principal;
   if (principal.kind === 'token') params.owner = principal.clientId;
   const request = `${app.config.baseUrl}${ctx.path.slice(fhirMountPath(app.config).length)}${ctx.querystring ? `?${ctx.querystring}` : ''}`;

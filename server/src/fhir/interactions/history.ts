@@ -7,6 +7,7 @@ import { dateRange } from '../dates.js';
 import { etag } from '../http.js';
 import { badRequest, notFound } from '../outcome.js';
 import { ID_PATTERN } from '../validate.js';
+import { mayRead, patientScope, requireInScope } from '../../auth/index.js';
 
 const DEFAULT_COUNT = 50;
 const KNOWN = new Set(['_count', '_since', '_at', '_cursor', '_format', '_pretty']);
@@ -16,9 +17,15 @@ export async function history(ctx: FhirContext): Promise<void> {
   const { config, repo } = ctx.state.app;
   if (id !== undefined) {
     if (!ID_PATTERN.test(id)) throw notFound(`${type}/${id} is not known`);
-    await repo.read(type, id).catch((err) => {
+    const current = await repo.read(type, id).catch((err) => {
       if (err.status !== 410) throw err; // a deleted resource still has its history
+      return undefined;
     });
+    // within one patient's record: the resource must be in it now (a deleted one is not)
+    if (patientScope(ctx, type, 'r') !== undefined) {
+      if (!current) throw notFound(`${type}/${id} is deleted`);
+      requireInScope(ctx, current, 'r');
+    }
   }
   const query = new URLSearchParams(ctx.querystring);
   for (const name of query.keys()) {
@@ -49,7 +56,8 @@ export async function history(ctx: FhirContext): Promise<void> {
     resourceType: 'Bundle',
     type: 'history',
     link,
-    entry: page.entries.map((e) => historyEntry(base, e)),
+    // a type history read through patient/ scopes shows that patient's versions only
+    entry: page.entries.filter((e) => id !== undefined || !type || (e.resource ? mayRead(ctx, e.resource) : patientScope(ctx, type, 'r') === undefined)).map((e) => historyEntry(base, e)),
   };
   ctx.body = bundle;
 }

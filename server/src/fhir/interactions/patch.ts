@@ -1,4 +1,5 @@
 // patch with JSON Patch or FHIRPath Patch, at an id or by criteria (PATCH /Type?criteria).
+import { requireInScope } from '../../auth/index.js';
 import type { Resource } from '@medplum/fhirtypes';
 import type { FhirContext } from '../context.js';
 import { bodyType } from '../format.js';
@@ -22,7 +23,14 @@ function patcher(ctx: FhirContext): (current: Resource) => Resource {
 export async function patch(ctx: FhirContext): Promise<void> {
   const { type, id } = ctx.params;
   if (!ID_PATTERN.test(id)) throw notFound(`${type}/${id} is not known`);
-  const apply = patcher(ctx);
+  const patchWith = patcher(ctx);
+  // under patient/ scopes the resource must be in the patient's record before and after
+  const apply = (current: Resource) => {
+    requireInScope(ctx, current, 'u');
+    const patched = patchWith(current);
+    requireInScope(ctx, patched, 'u');
+    return patched;
+  };
   const result = await ctx.state.app.repo.patch(type, id, apply, parseVersionHeader(ctx, 'If-Match'));
   respondWithWrite(ctx, 200, result.resource, `Patched ${type}/${id}`);
 }

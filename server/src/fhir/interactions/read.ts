@@ -3,12 +3,14 @@ import type { FhirContext } from '../context.js';
 import { etag, parseVersionHeader, setVersionHeaders } from '../http.js';
 import { notFound } from '../outcome.js';
 import { ID_PATTERN } from '../validate.js';
+import { patientScope, requireInScope } from '../../auth/index.js';
 
 export async function read(ctx: FhirContext): Promise<void> {
   const { type, id } = ctx.params;
   if (!ID_PATTERN.test(id)) throw notFound(`${type}/${id} is not known`);
   // sent as the JSON text the database gives: no parse and stringify on the hottest path
   const { json, versionId, lastUpdated } = await ctx.state.app.repo.readJson(type, id);
+  if (patientScope(ctx, type, 'r') !== undefined) requireInScope(ctx, JSON.parse(json), 'r');
   ctx.set('ETag', etag(versionId));
   ctx.set('Last-Modified', lastUpdated.toUTCString());
   const ifNoneMatch = parseVersionHeader(ctx, 'If-None-Match');
@@ -29,6 +31,7 @@ export async function vread(ctx: FhirContext): Promise<void> {
   const { type, id, vid } = ctx.params;
   if (!ID_PATTERN.test(id)) throw notFound(`${type}/${id} is not known`);
   const resource = await ctx.state.app.repo.vread(type, id, vid);
+  requireInScope(ctx, resource, 'r');
   setVersionHeaders(ctx, resource);
   ctx.body = resource;
 }

@@ -6,9 +6,9 @@ import type { FoundResource } from '../../repo/search.js';
 import { parseSearch, type Criterion } from '../../search/index.js';
 import { patientCompartment } from '../../search/compartment.js';
 import type { FhirContext } from '../context.js';
-import { may, requireSearchScope } from '../../auth/index.js';
+import { may, mayRead, patientScope, requireSearchScope, searchBounds } from '../../auth/index.js';
 import { resourceTypes } from '../definitions.js';
-import { badRequest, notFound, outcome, issue } from '../outcome.js';
+import { badRequest, fhirError, notFound, outcome, issue } from '../outcome.js';
 import { summarize } from '../summary.js';
 import { ID_PATTERN } from '../validate.js';
 
@@ -26,6 +26,7 @@ export async function compartmentSearch(ctx: FhirContext): Promise<void> {
   const { links, types } = compartmentOf(type, id, compartmentType === '*' ? undefined : compartmentType);
   const query = searchQuery(ctx);
   const resourceType = types.length === 1 ? types[0] : 'Resource';
+  requireOwnRecord(ctx, id, types);
   const criterion: Criterion = { kind: 'compartment', targetType: type, targetIds: [id], links };
   await respondWithSearch(ctx, resourceType, types, query, [criterion], `${type}/${id}/${compartmentType}`);
 }
@@ -45,6 +46,7 @@ export async function everything(ctx: FhirContext): Promise<void> {
   const { links, types } = compartmentOf(type, id, undefined);
   for (const t of only ?? []) if (t !== 'Patient' && !types.includes(t)) throw badRequest(`_type "${t}" is not in the Patient compartment`);
   const searched = (only ?? ['Patient', ...types]).filter((t) => t === 'Patient' || types.includes(t));
+  requireOwnRecord(ctx, id, searched);
   // the patient itself, and everything in its compartment
   const criterion: Criterion = {
     kind: 'or',
@@ -55,6 +57,14 @@ export async function everything(ctx: FhirContext): Promise<void> {
   };
   await ctx.state.app.repo.read(type, id); // 404 or 410 unless the patient exists
   await respondWithSearch(ctx, 'Resource', searched, query, [criterion], `${type}/${id}/$everything`);
+}
+
+/** Under patient/ scopes, a compartment is searched only when it is the patient in context. */
+function requireOwnRecord(ctx: FhirContext, id: string, types: string[]): void {
+  for (const t of types) {
+    const patient = patientScope(ctx, t, 's');
+    if (patient !== undefined && patient !== id) throw fhirError(403, 'forbidden', `The access token reaches only the record of Patient/${patient}`);
+  }
 }
 
 function compartmentOf(type: string, id: string, only: string | undefined) {
@@ -84,12 +94,17 @@ async function respondWithSearch(ctx: FhirContext, resourceType: string, types: 
   const request = parseSearch(resourceType, query, { strict, baseUrl: config.baseUrl });
   requireSearchScope(ctx, types, request.criteria);
   request.criteria.push(...extra);
+  // patient/ scopes: a search of one type stays within the patient's compartment (compartment
+  // searches and $everything are checked to be that patient's by requireOwnRecord)
+  if (types.length === 1) request.criteria.push(...searchBounds(ctx, types));
   const count = Math.min(request.count ?? DEFAULT_COUNT, config.maxPageSize);
   // _count=0 asks for the total only, like _summary=count
   if (count === 0 && !request.summary) request.summary = 'count';
   const totalMode = request.total === 'none' ? 'none' : request.total || request.summary === 'count' ? 'count' : 'cheap';
   // an included resource the caller may not read is left out, and not followed by :iterate
   const page = await repo.search(request, types, request.summary === 'count' ? 0 : count, totalMode, (type) => may(ctx, type, 'r'));
+  // and an included resource outside the patient's record is left out too
+  if (ctx.state.principal.kind === 'token' && ctx.state.principal.patient) page.included = page.included.filter((r) => mayRead(ctx, JSON.parse(r.json)));
 
   const base = `${config.baseUrl}/${path}`;
   const link: Bundle['link'] = [{ relation: 'self', url: pageUrl(base, query, request.offset) }];

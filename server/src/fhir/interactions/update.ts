@@ -1,4 +1,6 @@
 // update (PUT /Type/id, update-as-create for a new id) and conditional update (PUT /Type?criteria).
+import type { Resource } from '@medplum/fhirtypes';
+import { patientScope, requireInScope } from '../../auth/index.js';
 import type { FhirContext } from '../context.js';
 import { parseVersionHeader, respondWithWrite } from '../http.js';
 import { badRequest } from '../outcome.js';
@@ -12,8 +14,18 @@ export async function update(ctx: FhirContext): Promise<void> {
   if (resource.id === undefined) throw badRequest(`The resource must have an id equal to "${id}" from the URL`, `${type}.id`);
   if (resource.id !== id) throw badRequest(`The resource's id "${resource.id}" does not match "${id}" from the URL`, `${type}.id`);
   validResource(resource);
+  await requireBothInScope(ctx, type, id, resource);
   const result = await ctx.state.app.repo.update(type, id, resource, parseVersionHeader(ctx, 'If-Match'));
   respondWithWrite(ctx, result.created ? 201 : 200, result.resource, `${result.created ? 'Created' : 'Updated'} ${type}/${id}`);
+}
+
+/** Under patient/ scopes, an update may neither move a resource into nor out of the patient's record. */
+async function requireBothInScope(ctx: FhirContext, type: string, id: string, resource: Resource): Promise<void> {
+  if (patientScope(ctx, type, 'u') === undefined) return;
+  requireInScope(ctx, resource, 'u');
+  const current = await ctx.state.app.repo.read(type, id).catch(() => undefined); // none: update-as-create
+  if (current) requireInScope(ctx, current, 'u');
+  else requireInScope(ctx, resource, 'c');
 }
 
 export async function conditionalUpdate(ctx: FhirContext): Promise<void> {
