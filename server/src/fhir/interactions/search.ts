@@ -45,7 +45,8 @@ export async function everything(ctx: FhirContext): Promise<void> {
   }
   const { links, types } = compartmentOf(type, id, undefined);
   for (const t of only ?? []) if (t !== 'Patient' && !types.includes(t)) throw badRequest(`_type "${t}" is not in the Patient compartment`);
-  const searched = (only ?? ['Patient', ...types]).filter((t) => t === 'Patient' || types.includes(t));
+  // without _type: the types the caller may search (with _type, each named type must be allowed)
+  const searched = (only ?? ['Patient', ...types].filter((t) => may(ctx, t, 's'))).filter((t) => t === 'Patient' || types.includes(t));
   requireOwnRecord(ctx, id, searched);
   // the patient itself, and everything in its compartment
   const criterion: Criterion = {
@@ -104,7 +105,11 @@ async function respondWithSearch(ctx: FhirContext, resourceType: string, types: 
   // an included resource the caller may not read is left out, and not followed by :iterate
   const page = await repo.search(request, types, request.summary === 'count' ? 0 : count, totalMode, (type) => may(ctx, type, 'r'));
   // and an included resource outside the patient's record is left out too
-  if (ctx.state.principal.kind === 'token' && ctx.state.principal.patient) page.included = page.included.filter((r) => mayRead(ctx, JSON.parse(r.json)));
+  // (and the other patients a compartment holds through Patient.link are not that patient's record)
+  if (ctx.state.principal.kind === 'token' && ctx.state.principal.patient) {
+    page.included = page.included.filter((r) => mayRead(ctx, JSON.parse(r.json)));
+    if (types.length > 1) page.matches = page.matches.filter((r) => mayRead(ctx, JSON.parse(r.json)));
+  }
 
   const base = `${config.baseUrl}/${path}`;
   const link: Bundle['link'] = [{ relation: 'self', url: pageUrl(base, query, request.offset) }];

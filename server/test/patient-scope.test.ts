@@ -1,0 +1,142 @@
+// patient/ scopes reach one patient's compartment and nothing more: a token for patient A tries to
+// reach patient B through every path (read, vread, search, chains, includes, history, compartment
+// search, $everything, writes, conditional writes, bundles, $export), and a read-only token tries to write.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testServer, type TestServer } from './harness.js';
+import { authorize, exchange, launchParams, pkce } from './smart-flow.js';
+
+let t: TestServer;
+let a: string; // the patient in context
+let b: string; // another patient
+let obsA: string;
+let obsB: string;
+let practitioner: string;
+let token: string; // patient/*.cruds for A (a doctor's standalone launch with A picked)
+let readOnly: string; // patient/Observation.rs for A
+
+const doctor = { username: 'dr.who', password: 'tardis-password' };
+
+async function launchFor(scope: string, patient: string): Promise<string> {
+  const { verifier, challenge } = pkce();
+  const answer = await authorize(t, launchParams('app', scope, challenge), doctor, { pick: { query: 'Zed', patient } });
+  const res = await exchange(t, 'app', answer.get('code')!, verifier);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  expect(res.body.patient).toBe(patient);
+  return res.body.access_token;
+}
+
+const get = (url: string, bearer = token) => t.http.get(url).auth(bearer, { type: 'bearer' });
+const ids = (bundle: { entry?: { resource: { resourceType: string; id: string } }[] }) => (bundle.entry ?? []).map((e) => `${e.resource.resourceType}/${e.resource.id}`).sort();
+
+beforeAll(async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-pscope-'));
+  fs.writeFileSync(path.join(dir, 'clients.json'), JSON.stringify([{ client_id: 'app', token_endpoint_auth_method: 'none', redirect_uris: ['http://app.example/callback'], grant_types: ['authorization_code'], response_types: ['code'] }]));
+  t = await testServer({ authMode: 'smart', authClientsFile: path.join(dir, 'clients.json') });
+  const { repo, auth } = t.server.app;
+  practitioner = (await repo.create({ resourceType: 'Practitioner', name: [{ family: 'Who' }] })).resource.id!;
+  a = (await repo.create({ resourceType: 'Patient', name: [{ family: 'Zed', given: ['Amy'] }], generalPractitioner: [{ reference: `Practitioner/${practitioner}` }] })).resource.id!;
+  b = (await repo.create({ resourceType: 'Patient', name: [{ family: 'Zed', given: ['Bob'] }], link: [{ other: { reference: `Patient/${a}` }, type: 'seealso' }] })).resource.id!;
+  // A links to B: following that link must not reveal B
+  await repo.update('Patient', a, { resourceType: 'Patient', id: a, name: [{ family: 'Zed', given: ['Amy'] }], generalPractitioner: [{ reference: `Practitioner/${practitioner}` }], link: [{ other: { reference: `Patient/${b}` }, type: 'seealso' }] });
+  const obs = (subject: string, value: number) => ({ resourceType: 'Observation' as const, status: 'final' as const, code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] }, subject: { reference: `Patient/${subject}` }, performer: [{ reference: `Practitioner/${practitioner}` }], valueQuantity: { value } });
+  obsA = (await repo.create(obs(a, 70))).resource.id!;
+  obsB = (await repo.create(obs(b, 90))).resource.id!;
+  await auth.accounts.create({ ...doctor, role: 'doctor', fhirUser: `Practitioner/${practitioner}` });
+  token = await launchFor('launch/patient patient/*.cruds', a);
+  readOnly = await launchFor('launch/patient patient/Observation.rs', a);
+});
+
+afterAll(() => t?.close());
+
+describe('a patient/ token for A', () => {
+  it('reads A and A’s data, and what belongs to no patient', async () => {
+    expect((await get(`/fhir/Patient/${a}`)).status).toBe(200);
+    expect((await get(`/fhir/Observation/${obsA}`)).status).toBe(200);
+    expect((await get(`/fhir/Observation/${obsA}/_history/1`)).status).toBe(200);
+    expect((await get(`/fhir/Practitioner/${practitioner}`)).status).toBe(200);
+  });
+
+  it('cannot read B or B’s data, by id or version', async () => {
+    for (const url of [`/fhir/Patient/${b}`, `/fhir/Observation/${obsB}`, `/fhir/Observation/${obsB}/_history/1`, `/fhir/Observation/${obsB}/_history`]) {
+      const res = await get(url);
+      expect(res.status, url).toBe(403);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+    }
+  });
+
+  it('finds only A’s resources by search, whatever the criteria', async () => {
+    expect(ids((await get('/fhir/Observation')).body)).toEqual([`Observation/${obsA}`]);
+    expect(ids((await get(`/fhir/Observation?subject=Patient/${b}`)).body)).toEqual([]);
+    expect(ids((await get('/fhir/Patient?family=Zed')).body)).toEqual([`Patient/${a}`]);
+    expect(ids((await get('/fhir/Observation?subject:Patient.given=Bob')).body)).toEqual([]);
+    expect(ids((await get('/fhir/Patient?_has:Observation:subject:value-quantity=90')).body)).toEqual([]);
+    const post = await t.http.post('/fhir/Observation/_search').auth(token, { type: 'bearer' }).type('form').send({ subject: `Patient/${b}` });
+    expect(ids(post.body)).toEqual([]);
+  });
+
+  it('never includes B through _include, _revinclude or :iterate', async () => {
+    const linked = await get('/fhir/Patient?_include=Patient:link');
+    expect(ids(linked.body)).toEqual([`Patient/${a}`]);
+    const rev = await get(`/fhir/Practitioner?_revinclude=Observation:performer&_revinclude=Patient:general-practitioner`);
+    expect(ids(rev.body)).toEqual([`Observation/${obsA}`, `Patient/${a}`, `Practitioner/${practitioner}`].sort());
+    const iterate = await get('/fhir/Observation?_include=Observation:subject&_include:iterate=Patient:link');
+    expect(ids(iterate.body)).toEqual([`Observation/${obsA}`, `Patient/${a}`].sort());
+  });
+
+  it('keeps history, compartment search and $everything to A', async () => {
+    const history = await get('/fhir/Observation/_history');
+    expect(history.status).toBe(200);
+    expect(history.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([obsA]);
+    expect((await get(`/fhir/Patient/${b}/Observation`)).status).toBe(403);
+    expect((await get(`/fhir/Patient/${b}/$everything`)).status).toBe(403);
+    const everything = await get(`/fhir/Patient/${a}/$everything`);
+    expect(everything.status, JSON.stringify(everything.body)).toBe(200);
+    expect(ids(everything.body)).toEqual([`Observation/${obsA}`, `Patient/${a}`].sort());
+    expect((await get('/fhir/_history')).status).toBe(403);
+  });
+
+  it('writes only into A’s record, and cannot move a resource out of it', async () => {
+    const observation = (subject: string) => ({ resourceType: 'Observation', status: 'final', code: { text: 'note' }, subject: { reference: `Patient/${subject}` } });
+    const created = await t.http.post('/fhir/Observation').auth(token, { type: 'bearer' }).send(observation(a));
+    expect(created.status).toBe(201);
+    expect((await t.http.post('/fhir/Observation').auth(token, { type: 'bearer' }).send(observation(b))).status).toBe(403);
+    const id = created.body.id;
+    expect((await t.http.put(`/fhir/Observation/${id}`).auth(token, { type: 'bearer' }).send({ ...observation(b), id })).status).toBe(403);
+    expect((await t.http.put(`/fhir/Observation/${obsB}`).auth(token, { type: 'bearer' }).send({ ...observation(a), id: obsB })).status).toBe(403);
+    const moveOut = await t.http
+      .patch(`/fhir/Observation/${id}`)
+      .auth(token, { type: 'bearer' })
+      .type('application/json-patch+json')
+      .send(JSON.stringify([{ op: 'replace', path: '/subject/reference', value: `Patient/${b}` }]));
+    expect(moveOut.status).toBe(403);
+    expect((await t.http.delete(`/fhir/Observation/${obsB}`).auth(token, { type: 'bearer' })).status).toBe(403);
+    expect((await t.http.delete(`/fhir/Observation?subject=Patient/${b}`).auth(token, { type: 'bearer' })).status).toBe(403);
+    // nothing of B's changed
+    expect((await t.server.app.repo.read('Observation', obsB)).meta?.versionId).toBe('1');
+    expect(((await t.server.app.repo.read('Observation', id)) as { subject: { reference: string } }).subject.reference).toBe(`Patient/${a}`);
+    expect((await t.http.delete(`/fhir/Observation/${id}`).auth(token, { type: 'bearer' })).status).toBe(200);
+  });
+
+  it('cannot reach B through a batch, a transaction or $export', async () => {
+    const batch = { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: `Observation/${obsB}` } }] };
+    const res = await t.http.post('/fhir').auth(token, { type: 'bearer' }).send(batch);
+    expect(res.body.entry[0].response.status).toMatch(/^403/);
+    const tx = { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: `Observation/${obsB}` } }] };
+    expect((await t.http.post('/fhir').auth(token, { type: 'bearer' }).send(tx)).status).toBe(403);
+    expect((await get('/fhir/Patient/$export').set('Prefer', 'respond-async')).status).toBe(403);
+  });
+});
+
+describe('a patient/Observation.rs token', () => {
+  it('reads Observations of A and cannot write any, nor read other types', async () => {
+    expect((await get(`/fhir/Observation/${obsA}`, readOnly)).status).toBe(200);
+    const write = await t.http.post('/fhir/Observation').auth(readOnly, { type: 'bearer' }).send({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${a}` } });
+    expect(write.status).toBe(403);
+    expect(write.headers['www-authenticate']).toMatch(/insufficient_scope/);
+    expect((await t.http.delete(`/fhir/Observation/${obsA}`).auth(readOnly, { type: 'bearer' })).status).toBe(403);
+    expect((await get(`/fhir/Patient/${a}`, readOnly)).status).toBe(403);
+  });
+});
