@@ -56,10 +56,15 @@ export async function history(ctx: FhirContext): Promise<void> {
     resourceType: 'Bundle',
     type: 'history',
     link,
-    // a type history read through patient/ scopes shows that patient's versions only
-    entry: page.entries.filter((e) => id !== undefined || !type || (e.resource ? mayRead(ctx, e.resource) : patientScope(ctx, type, 'r') === undefined)).map((e) => historyEntry(base, e)),
+    entry: page.entries.filter((e) => id !== undefined || !type || shownInTypeHistory(ctx, type, e)).map((e) => historyEntry(base, e)),
   };
   ctx.body = bundle;
+}
+
+/** Through patient/ scopes a type history shows that patient's versions (deletes, having no content, not at all). */
+function shownInTypeHistory(ctx: FhirContext, type: string, e: HistoryEntry): boolean {
+  if (patientScope(ctx, type, 'r') === undefined) return true;
+  return e.resource !== undefined && mayRead(ctx, e.resource);
 }
 
 function parseCount(raw: string | null, max: number): number {
