@@ -7,6 +7,7 @@ import { negotiateFormat, readJsonBody, serializeJson } from './fhir/format.js';
 import { allowedMethods, fhirRouter } from './fhir/router.js';
 import { logRequests } from './request-log.js';
 import { bearerAuth, interactionRoutes, launcherRoutes, mountProvider } from './auth/index.js';
+import { auditAccess } from './audit/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -17,6 +18,7 @@ export function createApp(app: AppContext): Koa {
     const state = (ctx as FhirContext).state;
     state.app = app;
     state.principal = { kind: 'anonymous' };
+    state.repo = app.repo;
     await next();
   });
   koa.use(logRequests());
@@ -24,9 +26,11 @@ export function createApp(app: AppContext): Koa {
   koa.use(mountProvider(app.auth.provider, new URL(app.auth.issuer).pathname));
   // login, patient picker and consent pages (HTML, their own errors)
   const { provider, accounts, contexts } = app.auth;
-  koa.use(interactionRoutes({ provider, accounts, contexts, repo: app.repo, fhirBase: app.config.baseUrl }));
+  koa.use(interactionRoutes({ provider, accounts, contexts, repo: app.repo, audit: app.audit, fhirBase: app.config.baseUrl }));
   koa.use(serializeJson());
   koa.use(errorResponses());
+  // every access to patient data leaves an AuditEvent, refusals too (so this comes before bearerAuth)
+  koa.use(auditAccess());
   koa.use(launcherRoutes(app.config, app));
   koa.use(bearerAuth(app.config, app.auth.provider, fhirMountPath(app.config)));
   koa.use(negotiateFormat());

@@ -11,6 +11,7 @@ import type { Logger } from './logger.js';
 import { Repository } from './repo/index.js';
 import { startExportRunner } from './bulk/runner.js';
 import { createAuth } from './auth/index.js';
+import { AuditLog } from './audit/index.js';
 
 export interface RunningServer {
   app: AppContext;
@@ -24,7 +25,8 @@ export async function createAppContext(config: Config, db: Db, log: Logger): Pro
   loadDefinitions();
   const auth = await createAuth(config, db);
   const exports = startExportRunner(db, log, { baseUrl: config.baseUrl, fileBytes: config.exportFileBytes });
-  return { config, db, log, repo: new Repository(db, config.baseUrl), exports, auth };
+  const repo = new Repository(db, config.baseUrl);
+  return { config, db, log, repo, exports, auth, audit: new AuditLog(repo) };
 }
 
 export async function startServer(config: Config, log: Logger, db?: Db): Promise<RunningServer> {

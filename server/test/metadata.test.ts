@@ -27,7 +27,11 @@ describe('/metadata', () => {
     expect(rest.operation.map((o: any) => o.name)).toEqual(['export', 'reindex']);
     expect(rest.resource.find((r: any) => r.type === 'Group').operation.map((o: any) => o.name)).toContain('export');
     expect(rest.resource.find((r: any) => r.type === 'Patient').operation.map((o: any) => o.name)).toEqual(['validate', 'everything', 'export']);
-    for (const r of rest.resource) {
+    // AuditEvents are recorded by the server and only read through the API
+    const audit = rest.resource.find((r: any) => r.type === 'AuditEvent');
+    expect(audit.interaction.map((i: any) => i.code).sort()).toEqual(['history-instance', 'history-type', 'read', 'search-type', 'vread']);
+    expect(audit.documentation).toMatch(/read-only/);
+    for (const r of rest.resource.filter((x: any) => x.type !== 'AuditEvent')) {
       expect(r.interaction.map((i: any) => i.code).sort()).toEqual(
         ['create', 'delete', 'history-instance', 'history-type', 'patch', 'read', 'search-type', 'update', 'vread'].sort(),
       );

@@ -38,12 +38,14 @@ export async function authenticate(ctx: Koa.Context, config: Config, provider: P
   if (!token || token.isExpired) throw unauthorized('The access token is unknown, expired or revoked', 'invalid_token');
   const audience = [token.aud].flat();
   if (!audience.includes(config.baseUrl)) throw unauthorized('The access token is not for this server', 'invalid_token');
-  const extra = (token.extra ?? {}) as { patient?: unknown; role?: unknown };
+  const extra = (token.extra ?? {}) as { patient?: unknown; role?: unknown; username?: unknown; fhirUser?: unknown };
   return {
     kind: 'token',
     clientId: token.clientId!,
     accountId: 'accountId' in token ? token.accountId : undefined,
     scopes: resourceScopes(effectiveScope(token.scope, extra.role)),
     patient: typeof extra.patient === 'string' ? extra.patient : undefined,
+    username: typeof extra.username === 'string' ? extra.username : undefined,
+    fhirUser: typeof extra.fhirUser === 'string' ? extra.fhirUser : undefined,
   };
 }

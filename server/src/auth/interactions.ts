@@ -15,16 +15,26 @@ import { consentPage, errorPage, loginPage, pickerPage, type PickerPatient } fro
 import { grantableScopes } from './roles.js';
 import { isResourceScope } from './scopes.js';
 import { OIDC_SCOPES } from './provider.js';
+import { loginAuditEvent, type AuditLog } from '../audit/index.js';
 
 export interface InteractionDeps {
   provider: Provider;
   accounts: Accounts;
   contexts: LaunchContexts;
   repo: Repository;
+  /** Sign-ins, successful or not, are on the audit trail. */
+  audit: AuditLog;
   fhirBase: string;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+const LOGIN_FAILURES = {
+  invalid: 'wrong username or password',
+  locked: 'account locked after repeated failures',
+  'totp-invalid': 'wrong one-time code',
+  'totp-required': 'one-time code missing',
+};
 
 /** A reason to end the authorization with an OAuth error sent back to the app. */
 class Refusal {
@@ -100,6 +110,11 @@ export function interactionRoutes(d: InteractionDeps): Koa.Middleware {
     const form = await readForm(ctx);
     const username = form.get('username') ?? '';
     const result = await d.accounts.login(username, form.get('password') ?? '', form.get('code') || undefined);
+    // a password that asks for the second factor is a step, not yet a sign-in or a failure
+    if (result.ok || result.reason !== 'totp-required') {
+      const actor = { username, fhirUser: result.account?.fhirUser, clientId: String(interaction.params.client_id), address: ctx.ip };
+      await d.audit.record([loginAuditEvent({ baseUrl: d.fhirBase }, actor, result.ok ? '0' : '4', result.ok ? undefined : LOGIN_FAILURES[result.reason])]);
+    }
     if (result.ok) return finish(ctx, { login: { accountId: result.account.id } });
     const messages = {
       invalid: 'The username or password is not right.',
@@ -138,7 +153,7 @@ export function interactionRoutes(d: InteractionDeps): Koa.Middleware {
     const refused = asked.filter((s) => !kept.includes(s));
     if (refused.length) grant.rejectResourceScope(d.fhirBase, refused.join(' '));
     const grantId = await grant.save();
-    await d.contexts.saveForGrant(grantId, { ...plan.context, role: account.role });
+    await d.contexts.saveForGrant(grantId, { ...plan.context, role: account.role, username: account.username, fhirUser: account.fhirUser });
     await finish(ctx, { consent: { grantId } }, true);
   });
 

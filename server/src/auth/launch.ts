@@ -12,6 +12,10 @@ export interface LaunchContext {
   needPatientBanner?: boolean;
   /** The role of the user who consented: their tokens reach what the role allows (roles.ts). */
   role?: string;
+  /** Who consented (for the audit trail of what their tokens do). */
+  username?: string;
+  /** Their FHIR resource, relative (Practitioner/123). */
+  fhirUser?: string;
 }
 
 /** A minted launch is good for an hour: long enough to open an app, short enough not to linger. */

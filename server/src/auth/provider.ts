@@ -119,6 +119,9 @@ const contextClaims = (c: LaunchContext) => ({
   ...(c.patient ? { patient: c.patient } : {}),
   ...(c.encounter ? { encounter: c.encounter } : {}),
   ...(c.role ? { role: c.role } : {}),
+  // RFC 7662 names `username` for introspection; both identify the user in the audit trail
+  ...(c.username ? { username: c.username } : {}),
+  ...(c.fhirUser ? { fhirUser: c.fhirUser } : {}),
 });
 
 /** The resource scopes a token really has: as granted, narrowed to the consenting user's role. */
@@ -148,7 +151,7 @@ function smartTokenResponse(provider: Provider, contexts: LaunchContexts, styleU
     const grant = await provider.Grant.find(token.grantId);
     const context = (await contexts.forGrant(token.grantId)) ?? {};
     const scope = [grant?.getOIDCScope(), effectiveScope(body.scope as string, context.role)].filter(Boolean).join(' ');
-    const { role: _role, ...claims } = contextClaims(context);
+    const { role: _role, username: _username, fhirUser: _fhirUser, ...claims } = contextClaims(context);
     ctx.body = {
       ...body,
       scope,

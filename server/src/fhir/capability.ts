@@ -7,6 +7,8 @@ import { indexedParams } from '../search/registry.js';
 import { resourceTypes } from './definitions.js';
 
 const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
+/** AuditEvents are written by the server (audit/): through the API they are only read. */
+const READ_ONLY_INTERACTIONS = ['read', 'vread', 'history-instance', 'history-type', 'search-type'] as const;
 
 export function capabilityStatement(config: Config, version: string, date: string): CapabilityStatement {
   // _revinclude: every reference parameter of any type that may point at a given type
@@ -23,14 +25,22 @@ export function capabilityStatement(config: Config, version: string, date: strin
   const resource: CapabilityStatementRestResource[] = resourceTypes().map((type) => ({
     type: type as CapabilityStatementRestResource['type'],
     profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
-    interaction: TYPE_INTERACTIONS.map((code) => ({ code })),
-    versioning: 'versioned-update',
-    readHistory: true,
-    updateCreate: true,
-    conditionalCreate: true,
-    conditionalRead: 'not-supported',
-    conditionalUpdate: true,
-    conditionalDelete: 'single',
+    ...(type === 'AuditEvent'
+      ? {
+          documentation: 'Recorded by the server for every access to patient data and every sign-in (IHE BALP); read-only, and readable only with a scope that names AuditEvent',
+          interaction: READ_ONLY_INTERACTIONS.map((code) => ({ code })),
+          conditionalRead: 'not-supported' as const,
+        }
+      : {
+          interaction: TYPE_INTERACTIONS.map((code) => ({ code })),
+          versioning: 'versioned-update' as const,
+          readHistory: true,
+          updateCreate: true,
+          conditionalCreate: true,
+          conditionalRead: 'not-supported' as const,
+          conditionalUpdate: true,
+          conditionalDelete: 'single' as const,
+        }),
     searchInclude: ['*', ...indexedParams(type).filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`)],
     ...(revIncludes.has(type) ? { searchRevInclude: revIncludes.get(type) } : {}),
     searchParam: [

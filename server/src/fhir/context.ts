@@ -7,6 +7,7 @@ import type { Repository } from '../repo/index.js';
 import type { ExportRunner } from '../bulk/runner.js';
 import type { ResourceScope } from '../auth/scopes.js';
 import type { Auth } from '../auth/index.js';
+import type { Access, AuditLog } from '../audit/index.js';
 
 /** Dependencies, built once at start and passed in explicitly (no global singletons). */
 export interface AppContext {
@@ -18,6 +19,8 @@ export interface AppContext {
   exports: ExportRunner;
   /** The authorization server. */
   auth: Auth;
+  /** Where AuditEvents of reads and sign-ins are written (writes audit themselves, in their transaction). */
+  audit: AuditLog;
 }
 
 /**
@@ -36,11 +39,18 @@ export type Principal =
       scopes: ResourceScope[];
       /** The patient in context: patient/ scopes reach only this patient's compartment. */
       patient?: string;
+      /** The user's sign-in name and FHIR resource (Practitioner/123), for the audit trail. */
+      username?: string;
+      fhirUser?: string;
     };
 
 export interface FhirState {
   app: AppContext;
   principal: Principal;
+  /** This request's repository: its writes leave their AuditEvents in their own transaction. */
+  repo: Repository;
+  /** What the request read of patient data, for its AuditEvents (see audit/access.ts). */
+  accessed?: Access[];
   /** The parsed JSON body of a write. */
   body?: unknown;
   /** The media type responses are sent as. */

@@ -18,6 +18,7 @@ import { conditionalUpdate, update } from './interactions/update.js';
 import { validateOperation } from './interactions/validate.js';
 import { fhirError, notFound } from './outcome.js';
 import { interactionNeeds, requireScope } from '../auth/index.js';
+import { refuseAuditWrites } from '../audit/index.js';
 import type { Action } from '../auth/scopes.js';
 
 export function fhirRouter(config: Config, prefix: string, version: string): Router<FhirState> {
@@ -44,6 +45,7 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
   // read, create, update, patch, delete, on an id or conditional (the same table as Bundle entries)
   // (conditional ones search first: that search is not kept to a patient's compartment yet, so they need the whole type)
   const rest: Need = (ctx) => {
+    refuseAuditWrites(ctx.params.type, ctx.method);
     const conditional = ctx.params.id === undefined && ctx.method !== 'POST';
     const ifNoneExist = !!ctx.get('If-None-Exist');
     return [ctx.params.type, interactionNeeds(ctx.method, ctx.params.id === undefined, ifNoneExist), conditional || ifNoneExist];

@@ -7,7 +7,13 @@ import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcome.
 import { criteriaKey, parseCriteria, SqlBuilder, type Criterion, type SearchRequest } from '../search/index.js';
 import { inReadingOrder } from './present.js';
 import { RESOURCE_JSON, runSearch, type SearchPage } from './search.js';
-import { ConcurrentWriteError, createMany, writeVersion, type WriteMethod } from './write.js';
+import { ConcurrentWriteError, createMany, writeVersion, type RecordingTx, type WriteMethod, type Written } from './write.js';
+
+/**
+ * Called in a write's transaction, after its writes and before it commits, with what it wrote:
+ * the audit record of a change commits with the change or not at all.
+ */
+export type WriteAudit = (tx: TransactionOps, written: Written[]) => Promise<void>;
 
 export interface WriteResult {
   resource: Resource;
@@ -35,6 +41,8 @@ export interface HistoryQuery {
   count: number;
   /** Paging cursor: only versions older than this history sequence number. */
   before?: string;
+  /** Leave out versions of this type (system history). */
+  excludeType?: string;
 }
 
 export interface HistoryEntry {
@@ -61,7 +69,21 @@ export class Repository {
   constructor(
     private readonly db: Db,
     private readonly baseUrl: string,
+    private readonly audit?: WriteAudit,
   ) {}
+
+  /** The same repository, with every write transaction audited by audit (one request's view). */
+  withAudit(audit: WriteAudit): Repository {
+    return new Repository(this.db, this.baseUrl, audit);
+  }
+
+  /** Stores new resources the server makes itself (AuditEvents), outside any interaction's transaction. */
+  async append(resources: Resource[]): Promise<void> {
+    const items = resources.map((resource) => ({ resource, id: newResourceId() }));
+    // one statement up to 500; more need a transaction to stay all or nothing
+    if (items.length <= 500) await createMany(this.db, this.baseUrl, items);
+    else await this.db.transaction((tx) => createMany(tx, this.baseUrl, items));
+  }
 
   read(resourceType: string, id: string): Promise<Resource> {
     return readCurrent(this.db, resourceType, id);
@@ -97,13 +119,13 @@ export class Repository {
 
   /** Create with a server-assigned id; with ifNoneExist, only when no resource matches it. */
   async create(resource: Resource, ifNoneExist?: URLSearchParams): Promise<ConditionalCreateResult> {
-    if (!ifNoneExist) {
+    if (!ifNoneExist && !this.audit) {
       const stored = await writeVersion(this.db, this.baseUrl, { resourceType: resource.resourceType, id: newResourceId(), versionId: 1, method: 'POST', resource });
       return { resource: stored!, created: true, matched: false };
     }
-    const criteria = parseCriteria(resource.resourceType, ifNoneExist, this.baseUrl);
+    const criteria = ifNoneExist ? parseCriteria(resource.resourceType, ifNoneExist, this.baseUrl) : [];
     return this.transaction(async (tx) => {
-      const matches = await lockAndMatch(tx, resource.resourceType, criteria);
+      const matches = ifNoneExist ? await lockAndMatch(tx, resource.resourceType, criteria) : [];
       if (matches.length > 1) {
         throw preconditionFailed(`If-None-Exist matched ${matches.length} or more ${resource.resourceType} resources`);
       }
@@ -185,6 +207,7 @@ export class Repository {
     };
     const where: string[] = [];
     if (q.resourceType) where.push(`h.resource_type = ${bind(q.resourceType)}`);
+    if (q.excludeType) where.push(`h.resource_type <> ${bind(q.excludeType)}`);
     if (q.id) where.push(`h.id = ${bind(q.id)}`);
     if (q.since) where.push(`h.last_updated >= ${bind(q.since.toISOString())}::timestamptz`);
     if (q.before) where.push(`h.seq < ${bind(q.before)}::bigint`);
@@ -229,11 +252,23 @@ export class Repository {
     return this.transaction((tx) => fn(new TransactionOps(tx, this.baseUrl)));
   }
 
-  /** Runs fn in a transaction, again from the start when it lost a race with another writer. */
+  /**
+   * Runs fn in a transaction, again from the start when it lost a race with another writer; with an
+   * audit, what fn wrote is audited in the same transaction.
+   */
   private async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const audit = this.audit;
+    const run = !audit
+      ? fn
+      : async (raw: Queryable) => {
+          const tx: RecordingTx = { query: raw.query.bind(raw), exec: raw.exec.bind(raw), written: [] };
+          const result = await fn(tx);
+          if (tx.written!.length) await audit(new TransactionOps(raw, this.baseUrl), tx.written!);
+          return result;
+        };
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction(fn);
+        return await this.db.transaction(run);
       } catch (err) {
         const retryable = err instanceof ConcurrentWriteError || RETRYABLE_PG_CODES.has((err as { code?: string }).code ?? '');
         if (!retryable || attempt >= MAX_ATTEMPTS) throw err;
@@ -396,6 +431,6 @@ async function deleteIn(tx: Queryable, baseUrl: string, resourceType: string, id
   checkIfMatch(resourceType, id, current, ifMatch);
   if (current!.deleted) return {};
   const versionId = current!.version_id + 1;
-  await writeVersion(tx, baseUrl, { resourceType, id, versionId, method: 'DELETE' });
+  await writeVersion(tx, baseUrl, { resourceType, id, versionId, method: 'DELETE', previous: current!.content ?? undefined });
   return { versionId };
 }

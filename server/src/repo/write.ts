@@ -117,6 +117,26 @@ export interface VersionToWrite {
   method: WriteMethod;
   /** The resource to store, or undefined for a delete. */
   resource?: Resource;
+  /** For a delete: the version it ends (the audit record names whose data it was). */
+  previous?: Resource;
+}
+
+/** A version a transaction wrote: what its audit record is made from. */
+export interface Written {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  method: WriteMethod;
+  /** The stored resource; for a delete, the version it ended. */
+  resource?: Resource;
+}
+
+/**
+ * A transaction that keeps a list of the versions written in it, so that they can be audited
+ * before it commits (see Repository.withAudit).
+ */
+export interface RecordingTx extends Queryable {
+  written?: Written[];
 }
 
 /**
@@ -129,7 +149,7 @@ function toStore(resource: Resource, id: string, versionId: number, lastUpdated:
   return { resourceType, id, meta: { ...meta, versionId: String(versionId), lastUpdated }, ...rest } as Resource;
 }
 
-export async function writeVersion(tx: Queryable, baseUrl: string, v: VersionToWrite): Promise<Resource | undefined> {
+export async function writeVersion(tx: RecordingTx, baseUrl: string, v: VersionToWrite): Promise<Resource | undefined> {
   const lastUpdated = new Date().toISOString();
   const stored = v.resource && toStore(v.resource, v.id, v.versionId, lastUpdated);
   const index = indexParams(stored ? extractIndex(stored, baseUrl) : emptyIndexRows());
@@ -141,6 +161,7 @@ export async function writeVersion(tx: Queryable, baseUrl: string, v: VersionToW
     name,
   );
   if (rows[0]?.written !== 1) throw new ConcurrentWriteError();
+  tx.written?.push({ resourceType: v.resourceType, id: v.id, versionId: v.versionId, method: v.method, resource: stored ?? v.previous });
   return stored;
 }
 
@@ -156,7 +177,7 @@ const CREATE_CHUNK = 500;
  * Creates many new resources (version 1, ids not yet used) with one statement per 500: resource,
  * history and index rows of all of them at once. A transaction Bundle's POSTs go this way.
  */
-export async function createMany(tx: Queryable, baseUrl: string, items: { resource: Resource; id: string }[]): Promise<Resource[]> {
+export async function createMany(tx: RecordingTx, baseUrl: string, items: { resource: Resource; id: string }[]): Promise<Resource[]> {
   const out: Resource[] = [];
   for (let start = 0; start < items.length; start += CREATE_CHUNK) {
     const chunk = items.slice(start, start + CREATE_CHUNK);
@@ -199,6 +220,7 @@ export async function createMany(tx: Queryable, baseUrl: string, items: { resour
       params,
     );
     if (rows[0]?.written !== chunk.length) throw new ConcurrentWriteError();
+    tx.written?.push(...stored.map((r) => ({ resourceType: r.resourceType, id: r.id!, versionId: 1, method: 'POST' as const, resource: r })));
     out.push(...stored);
   }
   return out;

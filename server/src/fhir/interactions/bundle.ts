@@ -5,7 +5,8 @@ import { interactionNeeds, requireScope } from '../../auth/index.js';
 import type { Action } from '../../auth/scopes.js';
 import { processBatch, processTransaction } from '../bundle/process.js';
 import type { FhirContext } from '../context.js';
-import { badRequest } from '../outcome.js';
+import { badRequest, FhirError } from '../outcome.js';
+import { noteAccess, refuseAuditWrites, seen } from '../../audit/index.js';
 
 export async function batchOrTransaction(ctx: FhirContext): Promise<void> {
   const bundle = ctx.state.body as Bundle | undefined;
@@ -22,10 +23,17 @@ export async function batchOrTransaction(ctx: FhirContext): Promise<void> {
   const options = {
     minimal,
     // entries are not yet kept to one patient's compartment: patient/ scopes do not reach them
-    authorize: (e: Entry) => requireScope(ctx, ...entryNeeds(e), true),
+    authorize: (e: Entry) => {
+      refuseAuditWrites(e.type, e.method);
+      requireScope(ctx, ...entryNeeds(e), true);
+    },
     authorizeSearch: (type: string) => requireScope(ctx, type, ['s'], true),
   };
-  ctx.body = bundle.type === 'transaction' ? await processTransaction(app, entries, options) : await processBatch(app, entries, options);
+  // entries write through this request's repository: each change is audited in its transaction
+  const audited = { ...app, repo: ctx.state.repo };
+  const response = bundle.type === 'transaction' ? await processTransaction(audited, entries, options) : await processBatch(audited, entries, options);
+  noteEntryReads(ctx, entries, response);
+  ctx.body = response;
 }
 
 /**
@@ -36,4 +44,19 @@ function entryNeeds(e: Entry): [string, Action[]] {
   const crossType = [...(e.query?.keys() ?? [])].some((k) => k.includes('.') || k.startsWith('_has') || k.startsWith('_include') || k.startsWith('_revinclude'));
   if ((e.method === 'GET' || e.method === 'HEAD') && e.id === undefined && crossType) return ['*', ['r', 's']];
   return [e.type, interactionNeeds(e.method, e.id === undefined, !!e.ifNoneExist)];
+}
+
+/** What the Bundle's GET entries read, for the audit trail (its writes audit themselves). */
+function noteEntryReads(ctx: FhirContext, entries: (Entry | FhirError)[], response: Bundle): void {
+  const { baseUrl } = ctx.state.app.config;
+  entries.forEach((e, i) => {
+    const resource = response.entry?.[i]?.resource;
+    if (e instanceof FhirError || e.method !== 'GET' || !resource) return;
+    if (resource.resourceType === 'Bundle') {
+      const found = (resource.entry ?? []).flatMap((x) => (x.resource ? [seen(x.resource, baseUrl)] : []));
+      noteAccess(ctx, { interaction: 'search-type', action: 'E', seen: found, types: [e.type], query: e.url });
+    } else {
+      noteAccess(ctx, { interaction: 'read', action: 'R', seen: [seen(resource, baseUrl)], types: [e.type] });
+    }
+  });
 }

@@ -13,7 +13,7 @@ export async function create(ctx: FhirContext): Promise<void> {
   validResource(resource);
   requireInScope(ctx, resource, 'c');
   const ifNoneExist = ctx.get('If-None-Exist');
-  const result = await ctx.state.app.repo.create(resource, ifNoneExist ? criteriaFrom(ifNoneExist) : undefined);
+  const result = await ctx.state.repo.create(resource, ifNoneExist ? criteriaFrom(ifNoneExist) : undefined);
   if (result.matched) {
     respondWithWrite(ctx, 200, result.resource, 'A matching resource exists; nothing was created');
   } else {

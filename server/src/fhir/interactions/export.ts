@@ -7,6 +7,7 @@ import { patientCompartment } from '../../search/compartment.js';
 import { parseSearch } from '../../search/index.js';
 import type { FhirContext } from '../context.js';
 import { requireScope } from '../../auth/index.js';
+import { noteAccess, requestQuery } from '../../audit/index.js';
 import { resourceTypes } from '../definitions.js';
 import { badRequest, fhirError, informational, notFound } from '../outcome.js';
 import { ID_PATTERN } from '../validate.js';
@@ -57,7 +58,8 @@ export async function exportKickoff(ctx: FhirContext): Promise<void> {
     (typeFilters[filterType] ??= []).push(filterQuery);
   }
 
-  const params: ExportParams = { level, groupId: id, types: types.length ? types : allowed, typeFilters, ...(since ? { since } : {}) };
+  // without _type: every type but AuditEvent (the audit trail is exported only when asked for by name)
+  const params: ExportParams = { level, groupId: id, types: types.length ? types : allowed.filter((t) => t !== 'AuditEvent'), typeFilters, ...(since ? { since } : {}) };
   // reading every exported type (all of them without _type), and the Group whose members are exported
   // bulk data spans patients: a patient's compartment (patient/ scopes) is not enough
   if (level === 'group') requireScope(ctx, 'Group', ['r'], true);
@@ -68,6 +70,7 @@ export async function exportKickoff(ctx: FhirContext): Promise<void> {
   const job = await createJob(app.db, request, params, app.config.exportMaxJobs);
   if (!job) throw fhirError(429, 'throttled', `${app.config.exportMaxJobs} exports are already running or waiting; try again later`).withHeaders({ 'Retry-After': '10' });
   app.exports.wake();
+  noteAccess(ctx, { interaction: 'operation', operation: '$export', action: 'E', seen: [], types: params.types, query: requestQuery(ctx) });
   ctx.status = 202;
   ctx.set('Content-Location', `${app.config.baseUrl}/$export-poll-status/${job.id}`);
   ctx.body = informational(`Export ${job.id} accepted`);
@@ -126,6 +129,8 @@ export async function exportFile(ctx: FhirContext): Promise<void> {
   const { jobId, name } = ctx.params;
   const content = /^[A-Za-z]+-\d+\.ndjson$/.test(name) && (await ownJob(ctx, jobId)) ? await readFile(ctx.state.app.db, jobId, name) : undefined;
   if (content === undefined) throw notFound(`No export file ${jobId}/${name}`);
+  // the bulk data itself: one event per file (per-patient events for millions of rows would dwarf the export)
+  noteAccess(ctx, { interaction: 'operation', operation: '$export', action: 'R', seen: [], types: [name.split('-')[0]], query: requestQuery(ctx) });
   ctx.type = 'application/fhir+ndjson';
   ctx.body = content;
 }

@@ -8,6 +8,7 @@ import { etag } from '../http.js';
 import { badRequest, notFound } from '../outcome.js';
 import { ID_PATTERN } from '../validate.js';
 import { mayRead, patientScope, requireInScope } from '../../auth/index.js';
+import { noteAccess, requestQuery, seen } from '../../audit/index.js';
 
 const DEFAULT_COUNT = 50;
 const KNOWN = new Set(['_count', '_since', '_at', '_cursor', '_format', '_pretty']);
@@ -43,6 +44,8 @@ export async function history(ctx: FhirContext): Promise<void> {
     since: since !== null ? dateRange(since, '_since').start : undefined,
     at: at !== null ? dateRange(at, '_at') : undefined,
     before: cursor ?? undefined,
+    // AuditEvents are read by searching them, not in the history of everything
+    ...(type === undefined ? { excludeType: 'AuditEvent' } : {}),
   });
 
   const base = config.baseUrl;
@@ -58,6 +61,9 @@ export async function history(ctx: FhirContext): Promise<void> {
     link,
     entry: page.entries.filter((e) => id !== undefined || !type || shownInTypeHistory(ctx, type, e)).map((e) => historyEntry(base, e)),
   };
+  const shown = (bundle.entry ?? []).flatMap((e) => (e.resource ? [seen(e.resource, config.baseUrl)] : []));
+  const interaction = id !== undefined ? 'history-instance' : type !== undefined ? 'history-type' : 'history-system';
+  noteAccess(ctx, { interaction, action: 'R', seen: shown, types: [type ?? '*'], query: requestQuery(ctx) });
   ctx.body = bundle;
 }
 

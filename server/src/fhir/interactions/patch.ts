@@ -31,7 +31,7 @@ export async function patch(ctx: FhirContext): Promise<void> {
     requireInScope(ctx, patched, 'u');
     return patched;
   };
-  const result = await ctx.state.app.repo.patch(type, id, apply, parseVersionHeader(ctx, 'If-Match'));
+  const result = await ctx.state.repo.patch(type, id, apply, parseVersionHeader(ctx, 'If-Match'));
   respondWithWrite(ctx, 200, result.resource, `Patched ${type}/${id}`);
 }
 
@@ -39,6 +39,6 @@ export async function conditionalPatch(ctx: FhirContext): Promise<void> {
   const { type } = ctx.params;
   if (!ctx.querystring) throw badRequest(`PATCH needs an id (PATCH /${type}/[id]) or search criteria (PATCH /${type}?...)`);
   const apply = patcher(ctx);
-  const result = await ctx.state.app.repo.conditionalPatch(type, criteriaFrom(ctx.querystring), apply, parseVersionHeader(ctx, 'If-Match'));
+  const result = await ctx.state.repo.conditionalPatch(type, criteriaFrom(ctx.querystring), apply, parseVersionHeader(ctx, 'If-Match'));
   respondWithWrite(ctx, 200, result.resource, `Patched ${type}/${result.resource.id}`);
 }

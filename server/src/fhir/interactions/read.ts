@@ -4,13 +4,16 @@ import { etag, parseVersionHeader, setVersionHeaders } from '../http.js';
 import { notFound } from '../outcome.js';
 import { ID_PATTERN } from '../validate.js';
 import { patientScope, requireInScope } from '../../auth/index.js';
+import { noteAccess, seen, seenJson } from '../../audit/index.js';
 
 export async function read(ctx: FhirContext): Promise<void> {
   const { type, id } = ctx.params;
   if (!ID_PATTERN.test(id)) throw notFound(`${type}/${id} is not known`);
   // sent as the JSON text the database gives: no parse and stringify on the hottest path
-  const { json, versionId, lastUpdated } = await ctx.state.app.repo.readJson(type, id);
+  const { json, versionId, lastUpdated } = await ctx.state.repo.readJson(type, id);
   if (patientScope(ctx, type, 'r') !== undefined) requireInScope(ctx, JSON.parse(json), 'r');
+  const found = seenJson(type, id, json, ctx.state.app.config.baseUrl);
+  noteAccess(ctx, { interaction: 'read', action: 'R', seen: [{ ...found, ref: `${type}/${id}/_history/${versionId}` }], types: [type] });
   ctx.set('ETag', etag(versionId));
   ctx.set('Last-Modified', lastUpdated.toUTCString());
   const ifNoneMatch = parseVersionHeader(ctx, 'If-None-Match');
@@ -30,8 +33,9 @@ export async function read(ctx: FhirContext): Promise<void> {
 export async function vread(ctx: FhirContext): Promise<void> {
   const { type, id, vid } = ctx.params;
   if (!ID_PATTERN.test(id)) throw notFound(`${type}/${id} is not known`);
-  const resource = await ctx.state.app.repo.vread(type, id, vid);
+  const resource = await ctx.state.repo.vread(type, id, vid);
   requireInScope(ctx, resource, 'r');
+  noteAccess(ctx, { interaction: 'vread', action: 'R', seen: [seen(resource, ctx.state.app.config.baseUrl)], types: [type] });
   setVersionHeaders(ctx, resource);
   ctx.body = resource;
 }

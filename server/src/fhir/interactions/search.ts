@@ -7,6 +7,7 @@ import { parseSearch, type Criterion } from '../../search/index.js';
 import { patientCompartment } from '../../search/compartment.js';
 import type { FhirContext } from '../context.js';
 import { may, mayRead, patientScope, requireSearchScope, searchBounds } from '../../auth/index.js';
+import { noteAccess, seenJson, type Access } from '../../audit/index.js';
 import { resourceTypes } from '../definitions.js';
 import { badRequest, fhirError, notFound, outcome, issue } from '../outcome.js';
 import { summarize } from '../summary.js';
@@ -17,7 +18,7 @@ const DEFAULT_COUNT = 20;
 /** GET /Type?... and POST /Type/_search. */
 export async function search(ctx: FhirContext): Promise<void> {
   const { type } = ctx.params;
-  await respondWithSearch(ctx, type, [type], searchQuery(ctx), [], `${type}`);
+  await respondWithSearch(ctx, type, [type], searchQuery(ctx), [], `${type}`, { interaction: 'search-type' });
 }
 
 /** GET /Patient/id/Type and /Patient/id/*: a search within the patient's compartment. */
@@ -28,7 +29,7 @@ export async function compartmentSearch(ctx: FhirContext): Promise<void> {
   const resourceType = types.length === 1 ? types[0] : 'Resource';
   requireOwnRecord(ctx, id, types);
   const criterion: Criterion = { kind: 'compartment', targetType: type, targetIds: [id], links };
-  await respondWithSearch(ctx, resourceType, types, query, [criterion], `${type}/${id}/${compartmentType}`);
+  await respondWithSearch(ctx, resourceType, types, query, [criterion], `${type}/${id}/${compartmentType}`, { interaction: 'search-type', patient: id });
 }
 
 /** Patient/id/$everything: the patient and everything in their compartment (_since, _type, _count). */
@@ -56,8 +57,8 @@ export async function everything(ctx: FhirContext): Promise<void> {
       { kind: 'compartment', targetType: type, targetIds: [id], links },
     ],
   };
-  await ctx.state.app.repo.read(type, id); // 404 or 410 unless the patient exists
-  await respondWithSearch(ctx, 'Resource', searched, query, [criterion], `${type}/${id}/$everything`);
+  await ctx.state.repo.read(type, id); // 404 or 410 unless the patient exists
+  await respondWithSearch(ctx, 'Resource', searched, query, [criterion], `${type}/${id}/$everything`, { interaction: 'operation', operation: '$everything', patient: id });
 }
 
 /** Under patient/ scopes, a compartment is searched only when it is the patient in context. */
@@ -76,7 +77,8 @@ function compartmentOf(type: string, id: string, only: string | undefined) {
     if (!resourceTypes().includes(only)) throw notFound(`Unknown resource type "${only}"`);
     throw badRequest(`${only} is not in the Patient compartment`);
   }
-  const types = only ? [only] : [...compartment.keys()].filter((t) => resourceTypes().includes(t)).sort();
+  // a whole compartment (/Patient/id/*, $everything) is the patient's record, not who looked at it
+  const types = only ? [only] : [...compartment.keys()].filter((t) => resourceTypes().includes(t) && t !== 'AuditEvent').sort();
   const links = types.flatMap((t) => compartment.get(t)!.map((param) => ({ type: t, param })));
   return { links, types };
 }
@@ -89,8 +91,20 @@ function searchQuery(ctx: FhirContext): URLSearchParams {
   return query;
 }
 
-async function respondWithSearch(ctx: FhirContext, resourceType: string, types: string[], query: URLSearchParams, extra: Criterion[], path: string): Promise<void> {
-  const { config, repo } = ctx.state.app;
+/** How the audit trail names a search: its interaction, and the patient when the request named one. */
+type SearchKind = Pick<Access, 'interaction' | 'operation' | 'patient'>;
+
+async function respondWithSearch(
+  ctx: FhirContext,
+  resourceType: string,
+  types: string[],
+  query: URLSearchParams,
+  extra: Criterion[],
+  path: string,
+  kind: SearchKind,
+): Promise<void> {
+  const { config } = ctx.state.app;
+  const { repo } = ctx.state;
   const strict = /(^|[,;\s])handling\s*=\s*strict/i.test(ctx.get('Prefer'));
   const request = parseSearch(resourceType, query, { strict, baseUrl: config.baseUrl });
   requireSearchScope(ctx, types, request.criteria);
@@ -110,6 +124,9 @@ async function respondWithSearch(ctx: FhirContext, resourceType: string, types: 
     page.included = page.included.filter((r) => mayRead(ctx, JSON.parse(r.json)));
     if (types.length > 1) page.matches = page.matches.filter((r) => mayRead(ctx, JSON.parse(r.json)));
   }
+
+  const found = [...page.matches, ...page.included].map((r) => seenJson(r.resourceType, r.id, r.json, config.baseUrl));
+  noteAccess(ctx, { ...kind, action: 'E', seen: found, types, query: `/${path}${query.size ? `?${query}` : ''}` });
 
   const base = `${config.baseUrl}/${path}`;
   const link: Bundle['link'] = [{ relation: 'self', url: pageUrl(base, query, request.offset) }];

@@ -15,7 +15,7 @@ export async function update(ctx: FhirContext): Promise<void> {
   if (resource.id !== id) throw badRequest(`The resource's id "${resource.id}" does not match "${id}" from the URL`, `${type}.id`);
   validResource(resource);
   await requireBothInScope(ctx, type, id, resource);
-  const result = await ctx.state.app.repo.update(type, id, resource, parseVersionHeader(ctx, 'If-Match'));
+  const result = await ctx.state.repo.update(type, id, resource, parseVersionHeader(ctx, 'If-Match'));
   respondWithWrite(ctx, result.created ? 201 : 200, result.resource, `${result.created ? 'Created' : 'Updated'} ${type}/${id}`);
 }
 
@@ -23,7 +23,7 @@ export async function update(ctx: FhirContext): Promise<void> {
 async function requireBothInScope(ctx: FhirContext, type: string, id: string, resource: Resource): Promise<void> {
   if (patientScope(ctx, type, 'u') === undefined) return;
   requireInScope(ctx, resource, 'u');
-  const current = await ctx.state.app.repo.read(type, id).catch(() => undefined); // none: update-as-create
+  const current = await ctx.state.repo.read(type, id).catch(() => undefined); // none: update-as-create
   if (current) requireInScope(ctx, current, 'u');
   else requireInScope(ctx, resource, 'c');
 }
@@ -34,7 +34,7 @@ export async function conditionalUpdate(ctx: FhirContext): Promise<void> {
   const resource = resourceFromBody(ctx);
   if (resource.id !== undefined) assertValidId(resource.id);
   validResource(resource);
-  const result = await ctx.state.app.repo.conditionalUpdate(type, criteriaFrom(ctx.querystring), resource, parseVersionHeader(ctx, 'If-Match'));
+  const result = await ctx.state.repo.conditionalUpdate(type, criteriaFrom(ctx.querystring), resource, parseVersionHeader(ctx, 'If-Match'));
   const { id } = result.resource;
   respondWithWrite(ctx, result.created ? 201 : 200, result.resource, `${result.created ? 'Created' : 'Updated'} ${type}/${id}`);
 }
