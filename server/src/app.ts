@@ -2,6 +2,7 @@
 import Koa from 'koa';
 import { fhirMountPath } from './config.js';
 import type { AppContext, FhirContext } from './fhir/context.js';
+import { cors } from './fhir/cors.js';
 import { errorResponses } from './fhir/errors.js';
 import { negotiateFormat, readJsonBody, serializeJson } from './fhir/format.js';
 import { allowedMethods, fhirRouter } from './fhir/router.js';
@@ -27,6 +28,7 @@ export function createApp(app: AppContext): Koa {
   // login, patient picker and consent pages (HTML, their own errors)
   const { provider, accounts, contexts } = app.auth;
   koa.use(interactionRoutes({ provider, accounts, contexts, repo: app.repo, audit: app.audit, fhirBase: app.config.baseUrl }));
+  koa.use(cors([fhirMountPath(app.config), '/launch'])); // browser apps on other origins; preflights need no token
   koa.use(serializeJson());
   koa.use(errorResponses());
   // every access to patient data leaves an AuditEvent, refusals too (so this comes before bearerAuth)

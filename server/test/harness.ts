@@ -1,6 +1,7 @@
 // A Meridian of its own for each test file: on PGlite in memory, or on a fresh schema of the
 // test database on Postgres, as TEST_DB says.
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
 import request from 'supertest';
 import type { Config } from '../src/config.js';
@@ -110,6 +111,18 @@ export async function testServer(overrides: Partial<Config> = {}): Promise<TestS
       await db.drop();
     },
   };
+}
+
+/**
+ * A TCP port free on 127.0.0.1 now, for a server whose baseUrl must name its real address (issuer,
+ * aud and redirects of a browser test): testServer({ port, baseUrl: `http://127.0.0.1:${port}/fhir` }).
+ */
+export async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 export const FHIR_JSON = 'application/fhir+json';

@@ -107,12 +107,25 @@ export function createProvider(o: ProviderOptions): Provider {
       }
     },
     ttl: { ClientCredentials: o.accessTokenTtl, AccessToken: o.accessTokenTtl },
+    clientBasedCORS: browserAppOrigin,
     // without its dispatcher, oidc-provider's fetch no longer refuses private and loopback addresses
     ...(o.allowPrivateJwksUri ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher: undefined } as RequestInit) } : {}),
   };
   const provider = new Provider(o.issuer, config);
   provider.use(smartTokenResponse(provider, o.contexts, o.styleUrl));
   return provider;
+}
+
+/**
+ * CORS of the token, revocation and userinfo endpoints (oidc-provider answers preflights to anyone,
+ * then asks this once it knows the client): a browser app, i.e. a public client, may call them from
+ * the origins of its registered redirect_uris; confidential clients, which keep a secret or key off
+ * the browser, from none (userinfo, called with an access token, from their redirect origins too).
+ */
+function browserAppOrigin(ctx: Parameters<NonNullable<Configuration['clientBasedCORS']>>[0], origin: string, client: Parameters<NonNullable<Configuration['clientBasedCORS']>>[2]): boolean {
+  if (!origin || origin === 'null') return false;
+  if (client.clientAuthMethod !== 'none' && ctx.oidc.route !== 'userinfo') return false;
+  return (client.redirectUris ?? []).some((uri) => URL.canParse(uri) && new URL(uri).origin === origin);
 }
 
 const contextClaims = (c: LaunchContext) => ({
