@@ -26,7 +26,7 @@ export async function createAppContext(config: Config, db: Db, log: Logger): Pro
   const auth = await createAuth(config, db);
   const exports = startExportRunner(db, log, { baseUrl: config.baseUrl, fileBytes: config.exportFileBytes });
   const repo = new Repository(db, config.baseUrl);
-  return { config, db, log, repo, exports, auth, audit: new AuditLog(repo) };
+  return { config, db, log, repo, exports, auth, audit: new AuditLog(repo, log) };
 }
 
 export async function startServer(config: Config, log: Logger, db?: Db): Promise<RunningServer> {
@@ -48,6 +48,7 @@ export async function startServer(config: Config, log: Logger, db?: Db): Promise
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await app.exports.stop();
+      await app.audit.flush();
       if (!db) await database.close();
     },
   };

@@ -34,8 +34,10 @@ async function token(user: typeof doctorUser, scope: string): Promise<string> {
 /** The AuditEvents stored while fn ran (ids are time-ordered, so "new" is "not there before"). */
 async function audited(fn: () => Promise<unknown>): Promise<AuditEvent[]> {
   const all = async () => (await t.db.db.query<{ id: string; content: AuditEvent }>(`SELECT id, content FROM resources WHERE resource_type = 'AuditEvent' ORDER BY id`)).rows;
+  await t.server.app.audit.flush(); // what earlier requests read is not this one's
   const before = new Set((await all()).map((r) => r.id));
   await fn();
+  await t.server.app.audit.flush(); // reads are recorded just after they answer
   const events = (await all()).filter((r) => !before.has(r.id)).map((r) => r.content);
   for (const e of events) assertValid(e); // each one a valid R4 AuditEvent
   return events;

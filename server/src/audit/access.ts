@@ -8,7 +8,7 @@ import { compartmentPatients, isPatientData } from '../auth/compartment.js';
 import { fhirMountPath } from '../config.js';
 import type { FhirContext } from '../fhir/context.js';
 import { toFhirError } from '../fhir/errors.js';
-import { newResourceId, type WriteAudit, type Written } from '../repo/index.js';
+import type { WriteAudit, Written } from '../repo/index.js';
 import { restAuditEvent, type Action, type Actor, type Interaction, type Server } from './events.js';
 
 /** One resource a request returned, with the patients whose record holds it. */
@@ -70,7 +70,7 @@ export function auditAccess(): Koa.Middleware {
       const status = toFhirError(err).status;
       if ((status === 401 || status === 403 || status >= 500) && ctx.path.startsWith(fhirMountPath(app.config))) {
         const text = status >= 500 ? 'Internal server error' : toFhirError(err).outcome.issue?.[0]?.diagnostics;
-        await app.audit.record([
+        app.audit.record([
           restAuditEvent(server(ctx), actor(ctx), {
             interaction: guessInteraction(ctx),
             action: guessAction(ctx.method),
@@ -83,7 +83,7 @@ export function auditAccess(): Koa.Middleware {
       throw err;
     }
     const notes = ctx.state.accessed ?? [];
-    if (notes.length) await app.audit.record(notes.flatMap((a) => accessEvents(ctx, a)));
+    if (notes.length) app.audit.record(notes.flatMap((a) => accessEvents(ctx, a)));
   };
 }
 
@@ -134,7 +134,7 @@ function writeAudit(ctx: FhirContext): WriteAudit {
     const events = [...groups.values()].map(({ w, patient, refs }) =>
       restAuditEvent(where, who, { ...WRITES[w.method], outcome: '0', patient, resources: refs }),
     );
-    await ops.createMany(events.map((resource) => ({ resource, id: newResourceId() })));
+    await ops.append(events);
   };
 }
 

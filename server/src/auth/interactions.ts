@@ -113,7 +113,7 @@ export function interactionRoutes(d: InteractionDeps): Koa.Middleware {
     // a password that asks for the second factor is a step, not yet a sign-in or a failure
     if (result.ok || result.reason !== 'totp-required') {
       const actor = { username, fhirUser: result.account?.fhirUser, clientId: String(interaction.params.client_id), address: ctx.ip };
-      await d.audit.record([loginAuditEvent({ baseUrl: d.fhirBase }, actor, result.ok ? '0' : '4', result.ok ? undefined : LOGIN_FAILURES[result.reason])]);
+      d.audit.record([loginAuditEvent({ baseUrl: d.fhirBase }, actor, result.ok ? '0' : '4', result.ok ? undefined : LOGIN_FAILURES[result.reason])]);
     }
     if (result.ok) return finish(ctx, { login: { accountId: result.account.id } });
     const messages = {

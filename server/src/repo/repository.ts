@@ -77,16 +77,23 @@ export class Repository {
     return new Repository(this.db, this.baseUrl, audit);
   }
 
-  /** Stores new resources the server makes itself (AuditEvents), outside any interaction's transaction. */
+  /** Stores new resources the server makes itself (the AuditEvents of reads), in a transaction of their own. */
   async append(resources: Resource[]): Promise<void> {
-    const items = resources.map((resource) => ({ resource, id: newResourceId() }));
-    // one statement up to 500; more need a transaction to stay all or nothing
-    if (items.length <= 500) await createMany(this.db, this.baseUrl, items);
-    else await this.db.transaction((tx) => createMany(tx, this.baseUrl, items));
+    await this.db.transaction((tx) => new TransactionOps(tx, this.baseUrl).append(resources));
   }
 
   read(resourceType: string, id: string): Promise<Resource> {
     return readCurrent(this.db, resourceType, id);
+  }
+
+  /** Whether the current version of the resource matches the criterion (a granular scope's query). */
+  async matches(resourceType: string, id: string, criterion: Criterion): Promise<boolean> {
+    const b = new SqlBuilder();
+    const type = b.bind(resourceType);
+    const rid = b.bind(id);
+    const where = b.where([criterion], { type: 'r.resource_type', id: 'r.id', row: 'r' });
+    const { rows } = await this.db.query(`SELECT 1 FROM resources r WHERE r.resource_type = ${type} AND r.id = ${rid} AND NOT r.deleted AND ${where}`, b.params);
+    return rows.length > 0;
   }
 
   /** The current version as stored JSON text (resourceType first), for a read that sends it as it is. */
@@ -315,6 +322,20 @@ export class TransactionOps {
   /** Creates many new resources with a few statements (their ids must be new). */
   createMany(items: { resource: Resource; id: string }[]): Promise<Resource[]> {
     return createMany(this.tx, this.baseUrl, items);
+  }
+
+  /**
+   * Creates new resources with server-minted ids: a few (AuditEvents) one prepared statement each,
+   * which Postgres plans once per connection; many, with createMany's few large statements.
+   */
+  async append(resources: Resource[]): Promise<void> {
+    if (resources.length > 8) {
+      await createMany(this.tx, this.baseUrl, resources.map((resource) => ({ resource, id: newResourceId() })));
+      return;
+    }
+    for (const resource of resources) {
+      await writeVersion(this.tx, this.baseUrl, { resourceType: resource.resourceType, id: newResourceId(), versionId: 1, method: 'POST', resource });
+    }
   }
 
   /**
