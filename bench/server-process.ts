@@ -33,6 +33,8 @@ export async function startServer(options: { repoRoot: string; port: number; dat
       BASE_URL: `http://127.0.0.1:${port}/fhir`,
       LOG_LEVEL: 'warn',
       DB_POOL_SIZE: '16',
+      // storage, search and ingest are measured; the raw side has no tokens to check either
+      AUTH_MODE: 'open',
       // the raw export splits its files at the same size
       EXPORT_FILE_BYTES: String(exportFileBytes),
     },

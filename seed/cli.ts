@@ -1,5 +1,5 @@
 // npm run seed -- --patients N --seed S [--as-of YYYY-MM-DD] [--out DIR] [--format bundles|ndjson]
-//                  [--load URL] [--concurrency C]
+//                  [--load URL] [--concurrency C] [--client-id ID --client-secret S | --token T]
 // Generates a synthetic population (the same seed gives the same bytes) and writes it to files,
 // loads it into a running server, or both. Memory stays bounded: patients are generated one by one.
 import fs from 'node:fs';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Bundle } from '@medplum/fhirtypes';
 import { generatePatientBundles, generatePractice, type SeedOptions } from './generate.js';
-import { loadBundles, progressBar } from './load.js';
+import { clientCredentialsToken, loadBundles, progressBar } from './load.js';
 import { writeNdjson } from './ndjson.js';
 
 const { values } = parseArgs({
@@ -19,6 +19,10 @@ const { values } = parseArgs({
     format: { type: 'string', default: 'bundles' },
     load: { type: 'string' },
     concurrency: { type: 'string', default: '4' },
+    // a server with AUTH_MODE=smart: a backend client (its id and secret), or a token
+    'client-id': { type: 'string', default: process.env.MERIDIAN_CLIENT_ID },
+    'client-secret': { type: 'string', default: process.env.MERIDIAN_CLIENT_SECRET },
+    token: { type: 'string', default: process.env.MERIDIAN_TOKEN },
   },
 });
 
@@ -49,12 +53,18 @@ if (out) {
 
 if (values.load) {
   const baseUrl = values.load.replace(/\/+$/, '');
-  const practice = await loadBundles([generatePractice(options)], { baseUrl, concurrency: 1 });
+  let token = values.token;
+  if (!token && values['client-id']) {
+    if (!values['client-secret']) fail('--client-id needs --client-secret (or MERIDIAN_CLIENT_SECRET)');
+    token = await clientCredentialsToken(baseUrl, values['client-id'], values['client-secret']!).catch((err) => fail((err as Error).message));
+  }
+  const practice = await loadBundles([generatePractice(options)], { baseUrl, concurrency: 1, token });
   if (practice.failed) fail(`the practice Bundle did not load: ${practice.errors.join('; ')}`);
   const summary = await loadBundles(generatePatientBundles(options), {
     baseUrl,
     concurrency,
     total: patients,
+    token,
     onProgress: progressBar('loading'),
   });
   process.stderr.write(

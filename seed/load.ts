@@ -20,6 +20,8 @@ export interface LoadOptions {
   total?: number;
   retries?: number;
   onProgress?: (p: LoadProgress) => void;
+  /** A bearer access token (a server with AUTH_MODE=smart asks for one). */
+  token?: string;
 }
 
 export interface LoadSummary extends LoadProgress {
@@ -41,7 +43,7 @@ export async function loadBundles(bundles: Iterable<Bundle>, options: LoadOption
   const worker = async () => {
     for (let item = next(); item; item = next()) {
       try {
-        const response = await post(options.baseUrl, item.bundle, options.retries ?? 5);
+        const response = await post(options.baseUrl, item.bundle, options.retries ?? 5, options.token);
         for (const e of response.entry ?? []) {
           if (e.response?.status?.startsWith('201')) summary.created++;
           else summary.existing++;
@@ -61,14 +63,19 @@ export async function loadBundles(bundles: Iterable<Bundle>, options: LoadOption
   return summary;
 }
 
-async function post(baseUrl: string, bundle: Bundle, retries: number): Promise<Bundle> {
+async function post(baseUrl: string, bundle: Bundle, retries: number, token?: string): Promise<Bundle> {
   for (let attempt = 0; ; attempt++) {
     let status = 0;
     let text = '';
     try {
       const res = await fetch(baseUrl, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/fhir+json', Accept: 'application/fhir+json', Prefer: 'return=minimal' },
+        headers: {
+          'Content-Type': 'application/fhir+json',
+          Accept: 'application/fhir+json',
+          Prefer: 'return=minimal',
+          ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        },
         body: JSON.stringify(bundle),
       });
       status = res.status;
@@ -112,4 +119,23 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
       stream.write(`${line}\n`);
     }
   };
+}
+
+/**
+ * An access token for the loader from SMART Backend Services' token endpoint (found in the server's
+ * .well-known/smart-configuration), with a client id and secret (client_secret_basic).
+ */
+export async function clientCredentialsToken(baseUrl: string, clientId: string, clientSecret: string, scope = 'system/*.cruds'): Promise<string> {
+  const discovery = await fetch(`${baseUrl}/.well-known/smart-configuration`);
+  if (!discovery.ok) throw new Error(`${baseUrl}/.well-known/smart-configuration answered ${discovery.status}`);
+  const { token_endpoint: tokenEndpoint } = (await discovery.json()) as { token_endpoint?: string };
+  if (!tokenEndpoint) throw new Error('the server names no token_endpoint');
+  const res = await fetch(tokenEndpoint, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
+  });
+  const body = (await res.json().catch(() => ({}))) as { access_token?: string; error?: string; error_description?: string };
+  if (!res.ok || !body.access_token) throw new Error(`no access token from ${tokenEndpoint}: ${body.error ?? res.status} ${body.error_description ?? ''}`.trim());
+  return body.access_token;
 }

@@ -81,9 +81,9 @@ function booleanSetting(env: NodeJS.ProcessEnv, name: string, fallback: boolean)
   throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
-// Open until SMART authorization covers every path (issue 6); the server warns while it is.
+// SMART by default; `open` is for development only, and the server warns while it is set.
 function authModeSetting(raw: string | undefined): 'smart' | 'open' {
-  if (raw === undefined || raw === '') return 'open';
+  if (raw === undefined || raw === '') return 'smart';
   if (raw === 'smart' || raw === 'open') return raw;
   throw new Error(`AUTH_MODE must be smart or open, got "${raw}"`);
 }

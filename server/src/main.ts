@@ -1,7 +1,8 @@
 // Process entry: config -> database -> app -> listen.
 import { loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { isEmpty, loadDemoPopulation } from './demo.js';
+import fs from 'node:fs';
+import { createDemoAccess, demoAccessFile, isEmpty, loadDemoPopulation, type DemoAccess } from './demo.js';
 import { startServer } from './server.js';
 
 let config: Config;
@@ -22,8 +23,13 @@ try {
   if (!config.databaseUrl && config.seedDemo && (await isEmpty(server.app))) {
     const started = Date.now();
     loadDemoPopulation(server.app)
-      .then((n) => log.info({ patients: n, seconds: (Date.now() - started) / 1000 }, 'demo population loaded (SEED_DEMO=false turns this off)'))
+      .then(async (n) => {
+        log.info({ patients: n, seconds: (Date.now() - started) / 1000 }, 'demo population loaded (SEED_DEMO=false turns this off)');
+        showDemoAccess(await createDemoAccess(server.app));
+      })
       .catch((err) => log.error({ error: (err as Error).message }, 'the demo population could not be loaded'));
+  } else if (!config.databaseUrl && fs.existsSync(demoAccessFile(config))) {
+    log.info(`demo sign-ins (user names, passwords, a backend client) are in ${demoAccessFile(config)}`);
   }
   let stopping = false;
   const stop = async (signal: string) => {
@@ -38,4 +44,16 @@ try {
 } catch (err) {
   log.fatal(`Meridian could not start: ${(err as Error).message}`);
   process.exit(1);
+}
+
+/** The demo sign-ins, once, where a newcomer looks: the terminal that ran npm start. */
+function showDemoAccess(access: DemoAccess): void {
+  const lines = [
+    `demo sign-ins (kept in ${demoAccessFile(config)}):`,
+    ...access.accounts.map((a) => `  ${a.username.padEnd(10)} ${a.password}  (${a.role}${a.fhirUser ? `, ${a.fhirUser}` : ''})`),
+    `  backend client ${access.client.client_id} / ${access.client.client_secret}, for example:`,
+    `  curl -u ${access.client.client_id}:${access.client.client_secret} -d grant_type=client_credentials -d scope=system/*.rs ${access.client.token_endpoint}`,
+  ];
+  // to the terminal, not into the JSON log: passwords do not belong in log files
+  process.stderr.write(`${lines.join('\n')}\n`);
 }

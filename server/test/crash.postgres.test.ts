@@ -31,7 +31,7 @@ afterAll(async () => {
 function start(port: number): { child: ChildProcess; ready: Promise<void> } {
   const { BASE_URL: _vite, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
-    env: { ...inherited, DATABASE_URL: crashDbUrl, PORT: String(port), LOG_LEVEL: 'info' },
+    env: { ...inherited, DATABASE_URL: crashDbUrl, PORT: String(port), LOG_LEVEL: 'info', AUTH_MODE: 'open' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -87,7 +87,7 @@ describe('the server process on the embedded default', () => {
     const port = String(20000 + Math.floor(Math.random() * 20000));
     const base = `http://localhost:${port}/fhir`;
     try {
-      const first = startMeridian({ DATA_DIR: dataDir, PORT: port });
+      const first = startMeridian({ DATA_DIR: dataDir, PORT: port, AUTH_MODE: 'open' });
       await waitFor(first, 'Meridian is serving FHIR R4 at');
       expect(first.output()).toContain('AUTH_MODE=open: the FHIR API answers every caller without an access token');
       const metadata = await fetch(`${base}/metadata`);
@@ -107,7 +107,7 @@ describe('the server process on the embedded default', () => {
       first.child.kill('SIGTERM');
       expect(await first.exited).toBe(0);
 
-      const again = startMeridian({ DATA_DIR: dataDir, PORT: port });
+      const again = startMeridian({ DATA_DIR: dataDir, PORT: port, AUTH_MODE: 'open' });
       await waitFor(again, 'Meridian is serving FHIR R4 at');
       const read = await fetch(`${base}/Patient/${id}`);
       expect(read.status).toBe(200);
@@ -145,22 +145,44 @@ describe('the server process on the embedded default', () => {
     }
   });
 
-  it('loads the demo population on the first start of an empty folder, and only then', async () => {
+  it('loads the demo population and demo sign-ins on the first start of an empty folder, and only then; SMART is the default', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-demo-'));
     const port = String(20000 + Math.floor(Math.random() * 20000));
     const base = `http://localhost:${port}/fhir`;
-    const patients = async () => ((await (await fetch(`${base}/Patient?_summary=count`)).json()) as { total: number }).total;
+    let token = '';
+    const count = async (type: string) => ((await (await fetch(`${base}/${type}?_summary=count`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { total: number }).total;
     try {
       const first = startMeridian({ DATA_DIR: dataDir, PORT: port, SEED_DEMO: 'true' });
-      await waitFor(first, 'demo population loaded', 120_000);
-      expect(await patients()).toBe(25);
-      expect(((await (await fetch(`${base}/Practitioner?_summary=count`)).json()) as { total: number }).total).toBeGreaterThan(2);
+      await waitFor(first, 'Meridian is serving FHIR R4 at');
+      expect(first.output()).toContain('SMART authorization enforced');
+      expect(first.output()).not.toContain('AUTH_MODE=open');
+      expect((await fetch(`${base}/Patient`)).status).toBe(401);
+      await waitFor(first, 'demo sign-ins', 120_000);
+      // the sign-ins: shown once on the terminal, kept in a file only its owner reads
+      const file = path.join(dataDir, 'demo-access.json');
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      const access = JSON.parse(fs.readFileSync(file, 'utf8'));
+      expect(access.accounts.map((a: { role: string }) => a.role).sort()).toEqual(['admin', 'billing', 'doctor', 'nurse', 'patient', 'receptionist']);
+      for (const a of access.accounts) expect(first.output()).toContain(a.password);
+      expect(access.accounts.find((a: { role: string }) => a.role === 'doctor').fhirUser).toMatch(/^Practitioner\//);
+      // the backend client gets a token with its secret, and the token reads the demo data
+      const res = await fetch(access.client.token_endpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${access.client.client_id}:${access.client.client_secret}`).toString('base64')}` },
+        body: 'grant_type=client_credentials&scope=system/*.rs',
+      });
+      expect(res.status).toBe(200);
+      token = ((await res.json()) as { access_token: string }).access_token;
+      expect(await count('Patient')).toBe(25);
+      expect(await count('Practitioner')).toBeGreaterThan(2);
+      const patients = () => count('Patient');
       first.child.kill('SIGTERM');
       expect(await first.exited).toBe(0);
       const second = startMeridian({ DATA_DIR: dataDir, PORT: port, SEED_DEMO: 'true' });
       await waitFor(second, 'Meridian is serving FHIR R4 at');
       await new Promise((r) => setTimeout(r, 500));
       expect(second.output()).not.toContain('loading the demo population');
+      expect(second.output()).toContain(`demo sign-ins (user names, passwords, a backend client) are in ${file}`);
       expect(await patients()).toBe(25);
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);
@@ -173,7 +195,7 @@ describe('the server process on the embedded default', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-nodemo-'));
     const port = String(20000 + Math.floor(Math.random() * 20000));
     try {
-      const started = startMeridian({ DATA_DIR: dataDir, PORT: port, SEED_DEMO: 'false' });
+      const started = startMeridian({ DATA_DIR: dataDir, PORT: port, SEED_DEMO: 'false', AUTH_MODE: 'open' });
       await waitFor(started, 'Meridian is serving FHIR R4 at');
       await new Promise((r) => setTimeout(r, 500));
       const total = ((await (await fetch(`http://localhost:${port}/fhir/Patient?_summary=count`)).json()) as { total: number }).total;

@@ -275,3 +275,18 @@ describe('accounts', () => {
     expect(res.text).toContain('Sign-in expired');
   });
 });
+
+describe('server keys', () => {
+  it('are made once and kept in the database: a restart or a second process signs with the same key', async () => {
+    const { serverKeys } = await import('../src/auth/keys.js');
+    const first = await serverKeys(t.db.db);
+    const again = await serverKeys(t.db.db);
+    expect(again).toEqual(first);
+    expect(first.signing[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
+    expect(first.signing[0].d).toBeDefined();
+    // the provider publishes that key (public half only)
+    const jwks = (await t.http.get('/auth/jwks').expect(200)).body;
+    expect(jwks.keys.map((k: { kid: string }) => k.kid)).toEqual([first.signing[0].kid]);
+    expect(jwks.keys[0].d).toBeUndefined();
+  });
+});

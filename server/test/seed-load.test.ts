@@ -1,8 +1,8 @@
 // The seed loader: transaction Bundles over HTTP, with progress; loading twice duplicates nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePatientBundles, generatePractice } from '../../seed/generate.js';
-import { loadBundles, type LoadProgress } from '../../seed/load.js';
-import { testServer, type TestServer } from './harness.js';
+import { clientCredentialsToken, loadBundles, type LoadProgress } from '../../seed/load.js';
+import { freePort, testServer, type TestServer } from './harness.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -45,4 +45,34 @@ describe('seed loader', () => {
     expect(summary.bundles).toBe(2);
     expect(summary.errors[0]).toMatch(/HTTP 400: Bundle\.entry\[0\].*gender/);
   });
+});
+
+describe('seed loader against AUTH_MODE=smart', () => {
+  it('gets a token with a backend client id and secret and loads with it; without one it fails clearly', async () => {
+    const port = await freePort();
+    const smart = await testServer({ authMode: 'smart', port, baseUrl: `http://127.0.0.1:${port}/fhir`, bodyLimit: 32 * 1024 * 1024 });
+    try {
+      const secret = 'loader-secret-0123456789abcdef0123';
+      await smart.server.app.auth.clients.register({
+        client_id: 'loader',
+        client_secret: secret,
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      });
+      const baseUrl = `http://127.0.0.1:${port}/fhir`;
+      const options = { patients: 1, seed: 'loader-smart', asOf: '2026-11-01' };
+      const refused = await loadBundles([generatePractice(options)], { baseUrl, concurrency: 1, retries: 0 });
+      expect(refused.failed).toBe(1);
+      expect(refused.errors.join()).toMatch(/401/);
+      await expect(clientCredentialsToken(baseUrl, 'loader', 'wrong-secret')).rejects.toThrow(/invalid_client/);
+      const token = await clientCredentialsToken(baseUrl, 'loader', secret);
+      const loaded = await loadBundles([generatePractice(options), ...generatePatientBundles(options)], { baseUrl, concurrency: 1, token });
+      expect(loaded.failed, loaded.errors.join('\n')).toBe(0);
+      expect(loaded.created).toBeGreaterThan(50);
+    } finally {
+      await smart.close();
+    }
+  }, 120_000);
 });

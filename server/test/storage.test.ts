@@ -27,7 +27,7 @@ describe('migrations', () => {
     const others = t.reopen ? [t.reopen(), t.reopen(), t.reopen()] : [t.db, t.db, t.db];
     try {
       const applied = await Promise.all([t.db, ...others].map((db) => migrate(db)));
-      expect(applied.flat().sort()).toEqual(migrations.map((m) => m.version));
+      expect(applied.flat().sort((a, b) => a - b)).toEqual(migrations.map((m) => m.version));
       expect(await versions(t.db)).toEqual(migrations.map((m) => m.version));
     } finally {
       if (t.reopen) await Promise.all(others.map((db) => db.close()));

@@ -2,34 +2,64 @@
 // requireScope answers 403 when the token's scopes do not cover them.
 // system/ and user/ scopes reach every resource of their types (user/ scopes were narrowed to the
 // user's role at consent); patient/ scopes reach the compartment of the patient in context, which
-// handlers apply through patientScope. Granular (?param=) scopes grant nothing yet: refusing is
-// the safe side. AuditEvent is reached only by a scope that names it, never by a wildcard.
+// handlers apply through patientScope. Granular (?param=) scopes (SMART v2, e.g.
+// patient/Observation.rs?category=...|laboratory) reach the resources their query matches, for
+// reading by id and single-type searches only: their query becomes a search criterion
+// (searchBounds) or a database check of the resource (requireReadable); every other use of them
+// (writes, includes, history lists, multi-type searches, bulk) is refused or left out, the safe side.
+// AuditEvent is reached only by a scope that names it, never by a wildcard.
 import type { Resource } from '@medplum/fhirtypes';
 import type { FhirContext } from '../fhir/context.js';
 import { fhirError } from '../fhir/outcome.js';
-import type { Criterion } from '../search/index.js';
+import { parseCriteria, type Criterion } from '../search/index.js';
 import { compartmentCriterion, inPatientCompartment, isPatientData } from './compartment.js';
-import { scopesFor, type Action } from './scopes.js';
+import { scopesFor, type Action, type ResourceScope } from './scopes.js';
 
 const NAMES: Record<Action, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
 /** Types a wildcard scope does not cover. */
 const NAMED_ONLY = new Set(['AuditEvent']);
 
-/** How far the caller's scopes reach for action on type: all of it, one patient's compartment, or nothing. */
-export type Reach = 'all' | { patient: string } | 'none';
+/**
+ * How far the caller's scopes reach for action on type: all of it, one patient's compartment, only
+ * what granular scopes' queries match (filter; within the patient's compartment when they are
+ * patient/ scopes), or nothing.
+ */
+export type Reach = 'all' | { patient: string; filter?: undefined } | { filter: Criterion; patient?: string } | 'none';
 
 export function reach(ctx: FhirContext, type: string, action: Action): Reach {
   const principal = ctx.state.principal;
   if (principal.kind === 'open') return 'all';
   if (principal.kind !== 'token') return 'none';
-  const scopes = scopesFor(principal.scopes, type, action).filter((s) => !s.query && (s.type === type || !NAMED_ONLY.has(type)));
-  if (scopes.some((s) => s.context !== 'patient')) return 'all';
-  if (principal.patient && scopes.length) {
+  const scopes = scopesFor(principal.scopes, type, action).filter((s) => s.type === type || !NAMED_ONLY.has(type));
+  const unfiltered = scopes.filter((s) => !s.query);
+  if (unfiltered.some((s) => s.context !== 'patient')) return 'all';
+  if (principal.patient && unfiltered.length) {
     // reading what belongs to no patient (a Practitioner, a Medication) is not limited to one
     return type !== '*' && !isPatientData(type) && (action === 'r' || action === 's') ? 'all' : { patient: principal.patient };
   }
-  return 'none';
+  return granularReach(ctx, type, action, scopes.filter((s) => s.query));
 }
+
+/** Granular scopes: reading and searching what one of their queries matches (a query that does not parse grants nothing). */
+function granularReach(ctx: FhirContext, type: string, action: Action, scopes: ResourceScope[]): Reach {
+  if (type === '*' || (action !== 'r' && action !== 's')) return 'none';
+  const principal = ctx.state.principal as Extract<FhirContext['state']['principal'], { kind: 'token' }>;
+  // patient/ granular scopes need the patient in context; when there is one, every granular reach stays within it
+  const usable = scopes.filter((s) => s.context !== 'patient' || principal.patient);
+  const alternatives: Criterion[] = [];
+  for (const s of usable) {
+    try {
+      alternatives.push({ kind: 'and', criteria: parseCriteria(type, s.query!, ctx.state.app.config.baseUrl) });
+    } catch {
+      // e.g. a parameter this type does not have
+    }
+  }
+  if (!alternatives.length) return 'none';
+  const filter: Criterion = alternatives.length === 1 ? alternatives[0] : { kind: 'or', alternatives };
+  return usable.some((s) => s.context === 'patient') ? { filter, patient: principal.patient } : { filter };
+}
+
+const isFiltered = (r: Reach): r is { filter: Criterion; patient?: string } => typeof r === 'object' && r.filter !== undefined;
 
 /**
  * What a REST interaction on one type needs, by method: on an id it reads or writes that resource;
@@ -51,9 +81,13 @@ export function interactionNeeds(method: string, conditional: boolean, ifNoneExi
   }
 }
 
-/** Whether the caller may take action on resources of type at all (for filtering what a response shows). */
+/**
+ * Whether the caller may take action on resources of type without a granular query (for choosing
+ * what a response shows: includes, the types of $everything).
+ */
 export function may(ctx: FhirContext, type: string, action: Action): boolean {
-  return reach(ctx, type, action) !== 'none';
+  const r = reach(ctx, type, action);
+  return r !== 'none' && !isFiltered(r);
 }
 
 /**
@@ -73,7 +107,18 @@ export function requireSearchScope(ctx: FhirContext, types: string[], criteria: 
     else if (c.kind === 'and') c.criteria.forEach(walk);
   };
   criteria.forEach(walk);
-  for (const type of looked) requireScope(ctx, type, ['s']);
+  for (const type of looked) {
+    requireScope(ctx, type, ['s']);
+    // a granular scope is applied to the searched type's own results, not inside a chain or _has
+    if (!types.includes(type) && isFiltered(reach(ctx, type, 's'))) {
+      throw forbidden(ctx, `A granular scope on ${type} does not allow chaining or _has into it`);
+    }
+  }
+  // several types at once (compartment *, $everything) are searched without per-type queries
+  if (types.length > 1) {
+    const filtered = types.filter((t) => isFiltered(reach(ctx, t, 's')));
+    if (filtered.length) throw forbidden(ctx, `Granular scopes on ${filtered.join(', ')} apply to searches of that type alone`);
+  }
 }
 
 /**
@@ -104,7 +149,9 @@ export function patientScope(ctx: FhirContext, type: string, action: Action): st
 export function searchBounds(ctx: FhirContext, types: string[]): Criterion[] {
   const bounds: Criterion[] = [];
   for (const type of types) {
-    const patient = patientScope(ctx, type, 's');
+    const r = reach(ctx, type, 's');
+    if (isFiltered(r)) bounds.push(r.filter);
+    const patient = typeof r === 'object' ? r.patient : undefined;
     if (patient === undefined) continue;
     const criterion = compartmentCriterion(type, patient);
     if (criterion) bounds.push(criterion);
@@ -114,6 +161,9 @@ export function searchBounds(ctx: FhirContext, types: string[]): Criterion[] {
 
 /** 403 unless the resource is one the caller's patient/ scopes reach for action (no-op when unbounded). */
 export function requireInScope(ctx: FhirContext, resource: Resource, action: Action): void {
+  if (isFiltered(reach(ctx, resource.resourceType, action))) {
+    throw forbidden(ctx, `A granular scope on ${resource.resourceType} allows reading by id and searching only`);
+  }
   const patient = patientScope(ctx, resource.resourceType, action);
   if (patient === undefined) return;
   if (!inPatientCompartment(resource, patient, ctx.state.app.config.baseUrl)) {
@@ -121,10 +171,24 @@ export function requireInScope(ctx: FhirContext, resource: Resource, action: Act
   }
 }
 
-/** Whether the caller may read this resource (includes, history entries). */
+/**
+ * A read by id: within the patient's compartment, and, through granular scopes, matching one of
+ * their queries (checked in the database, on the current version's index rows).
+ */
+export async function requireReadable(ctx: FhirContext, resource: Resource): Promise<void> {
+  const r = reach(ctx, resource.resourceType, 'r');
+  if (!isFiltered(r)) return requireInScope(ctx, resource, 'r');
+  const { baseUrl } = ctx.state.app.config;
+  const inRecord = r.patient === undefined || inPatientCompartment(resource, r.patient, baseUrl);
+  if (!inRecord || !(await ctx.state.repo.matches(resource.resourceType, resource.id!, r.filter))) {
+    throw forbidden(ctx, `${resource.resourceType}/${resource.id} is outside what the token's granular scopes reach`);
+  }
+}
+
+/** Whether the caller may read this resource (includes, history entries; never through a granular scope). */
 export function mayRead(ctx: FhirContext, resource: Resource): boolean {
   const r = reach(ctx, resource.resourceType, 'r');
-  if (r === 'none') return false;
+  if (r === 'none' || isFiltered(r)) return false;
   return r === 'all' || inPatientCompartment(resource, r.patient, ctx.state.app.config.baseUrl);
 }
 

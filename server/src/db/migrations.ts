@@ -244,4 +244,18 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'server keys',
+    sql: `
+      -- Keys the server makes once and keeps: the id_token signing key and the cookie keys of the
+      -- authorization server. Kept here, a restart does not end sign-in sessions or invalidate
+      -- id_tokens, and every process of one deployment signs with the same key.
+      CREATE TABLE server_key (
+        name text PRIMARY KEY,
+        value jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];

@@ -7,7 +7,7 @@ import { dateRange } from '../dates.js';
 import { etag } from '../http.js';
 import { badRequest, notFound } from '../outcome.js';
 import { ID_PATTERN } from '../validate.js';
-import { mayRead, patientScope, requireInScope } from '../../auth/index.js';
+import { mayRead, reach, requireInScope } from '../../auth/index.js';
 import { noteAccess, requestQuery, seen } from '../../audit/index.js';
 
 const DEFAULT_COUNT = 50;
@@ -23,7 +23,7 @@ export async function history(ctx: FhirContext): Promise<void> {
       return undefined;
     });
     // within one patient's record: the resource must be in it now (a deleted one is not)
-    if (patientScope(ctx, type, 'r') !== undefined) {
+    if (reach(ctx, type, 'r') !== 'all') {
       if (!current) throw notFound(`${type}/${id} is deleted`);
       requireInScope(ctx, current, 'r');
     }
@@ -67,9 +67,12 @@ export async function history(ctx: FhirContext): Promise<void> {
   ctx.body = bundle;
 }
 
-/** Through patient/ scopes a type history shows that patient's versions (deletes, having no content, not at all). */
+/**
+ * Through patient/ scopes a type history shows that patient's versions (deletes, having no
+ * content, not at all); through granular scopes, none (their queries match current versions only).
+ */
 function shownInTypeHistory(ctx: FhirContext, type: string, e: HistoryEntry): boolean {
-  if (patientScope(ctx, type, 'r') === undefined) return true;
+  if (reach(ctx, type, 'r') === 'all') return true;
   return e.resource !== undefined && mayRead(ctx, e.resource);
 }
 

@@ -3,7 +3,7 @@ import type { FhirContext } from '../context.js';
 import { etag, parseVersionHeader, setVersionHeaders } from '../http.js';
 import { notFound } from '../outcome.js';
 import { ID_PATTERN } from '../validate.js';
-import { patientScope, requireInScope } from '../../auth/index.js';
+import { reach, requireReadable } from '../../auth/index.js';
 import { noteAccess, seen, seenJson } from '../../audit/index.js';
 
 export async function read(ctx: FhirContext): Promise<void> {
@@ -11,7 +11,8 @@ export async function read(ctx: FhirContext): Promise<void> {
   if (!ID_PATTERN.test(id)) throw notFound(`${type}/${id} is not known`);
   // sent as the JSON text the database gives: no parse and stringify on the hottest path
   const { json, versionId, lastUpdated } = await ctx.state.repo.readJson(type, id);
-  if (patientScope(ctx, type, 'r') !== undefined) requireInScope(ctx, JSON.parse(json), 'r');
+  // a token limited to a patient's record or to granular queries: is this resource within them?
+  if (reach(ctx, type, 'r') !== 'all') await requireReadable(ctx, JSON.parse(json));
   const found = seenJson(type, id, json, ctx.state.app.config.baseUrl);
   noteAccess(ctx, { interaction: 'read', action: 'R', seen: [{ ...found, ref: `${type}/${id}/_history/${versionId}` }], types: [type] });
   ctx.set('ETag', etag(versionId));
@@ -34,7 +35,7 @@ export async function vread(ctx: FhirContext): Promise<void> {
   const { type, id, vid } = ctx.params;
   if (!ID_PATTERN.test(id)) throw notFound(`${type}/${id} is not known`);
   const resource = await ctx.state.repo.vread(type, id, vid);
-  requireInScope(ctx, resource, 'r');
+  await requireReadable(ctx, resource);
   noteAccess(ctx, { interaction: 'vread', action: 'R', seen: [seen(resource, ctx.state.app.config.baseUrl)], types: [type] });
   setVersionHeaders(ctx, resource);
   ctx.body = resource;
