@@ -7,7 +7,7 @@ import { errorResponses } from './fhir/errors.js';
 import { negotiateFormat, readJsonBody, serializeJson } from './fhir/format.js';
 import { allowedMethods, fhirRouter } from './fhir/router.js';
 import { logRequests } from './request-log.js';
-import { bearerAuth, interactionRoutes, launcherRoutes, mountProvider } from './auth/index.js';
+import { adminRoutes, bearerAuth, interactionRoutes, launcherRoutes, mountProvider } from './auth/index.js';
 import { auditAccess } from './audit/index.js';
 
 export const VERSION = '0.1.0';
@@ -34,6 +34,7 @@ export function createApp(app: AppContext): Koa {
   // every access to patient data leaves an AuditEvent, refusals too (so this comes before bearerAuth)
   koa.use(auditAccess());
   koa.use(launcherRoutes(app.config, app));
+  koa.use(adminRoutes(app.config, app));
   koa.use(bearerAuth(app.config, app.auth.provider, fhirMountPath(app.config)));
   koa.use(negotiateFormat());
   koa.use(readJsonBody());

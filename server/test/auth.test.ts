@@ -299,6 +299,10 @@ describe('the FHIR API with AUTH_MODE=smart', () => {
     expect(active.status).toBe(200);
     expect(active.body).toMatchObject({ active: true, client_id: 'backend-rs', scope: 'system/Observation.rs', aud: FHIR });
 
+    // another client cannot revoke it (RFC 7009: only the client it was issued to)
+    await t.http.post('/auth/token/revocation').set('Authorization', basic).type('form').send({ token: access });
+    expect((await t.http.post('/auth/token/introspection').set('Authorization', basic).type('form').send({ token: access })).body.active).toBe(true);
+
     const revoked = await tokenRequestRevoke(access);
     expect(revoked.status).toBe(200);
     const inactive = await t.http.post('/auth/token/introspection').set('Authorization', basic).type('form').send({ token: access });

@@ -106,6 +106,11 @@ export class Accounts {
     return rows[0] && toAccount(rows[0]);
   }
 
+  async remove(id: string): Promise<boolean> {
+    const { rows } = await this.db.query<{ id: string }>('DELETE FROM account WHERE id = $1 RETURNING id', [id]);
+    return rows.length > 0;
+  }
+
   async list(): Promise<Account[]> {
     const { rows } = await this.db.query<Row>('SELECT * FROM account ORDER BY username');
     return rows.map(toAccount);

@@ -45,6 +45,7 @@ export async function authenticate(ctx: Koa.Context, config: Config, provider: P
     accountId: 'accountId' in token ? token.accountId : undefined,
     scopes: resourceScopes(effectiveScope(token.scope, extra.role)),
     patient: typeof extra.patient === 'string' ? extra.patient : undefined,
+    role: typeof extra.role === 'string' ? extra.role : undefined,
     username: typeof extra.username === 'string' ? extra.username : undefined,
     fhirUser: typeof extra.fhirUser === 'string' ? extra.fhirUser : undefined,
   };

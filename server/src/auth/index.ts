@@ -16,6 +16,7 @@ export { interactionNeeds, may, mayRead, patientScope, reach, requireInScope, re
 export { smartConfiguration } from './discovery.js';
 export { interactionRoutes } from './interactions.js';
 export { launcherRoutes } from './launcher.js';
+export { adminRoutes } from './admin.js';
 
 export interface Auth {
   provider: Provider;
@@ -24,13 +25,31 @@ export interface Auth {
   contexts: LaunchContexts;
   /** Clients registered at run time (kept in the database; AUTH_CLIENTS_FILE's are fixed at start). */
   clients: RegisteredClients;
+  /** The clients of AUTH_CLIENTS_FILE. */
+  staticClients: ClientMetadata[];
 }
 
 /** Clients stored where oidc-provider looks up the ones it was not started with (its Client model). */
 export class RegisteredClients {
   private readonly store: Adapter;
-  constructor(adapter: new (model: string) => Adapter) {
+  constructor(
+    adapter: new (model: string) => Adapter,
+    private readonly db: Queryable,
+  ) {
     this.store = new adapter('Client');
+  }
+
+  /** Every client registered at run time (by the admin API, the demo start or RFC 7591 registration). */
+  async list(): Promise<ClientMetadata[]> {
+    const { rows } = await this.db.query<{ payload: ClientMetadata }>(`SELECT payload FROM oidc_model WHERE model = 'Client' ORDER BY id`);
+    return rows.map((r) => r.payload);
+  }
+
+  /** Removes a client and everything issued to it (tokens, codes, grants): it is locked out at once. */
+  async remove(clientId: string): Promise<boolean> {
+    if (!(await this.find(clientId))) return false;
+    await this.db.query(`DELETE FROM oidc_model WHERE (model = 'Client' AND id = $1) OR payload->>'clientId' = $1`, [clientId]);
+    return true;
   }
 
   async register(client: ClientMetadata): Promise<void> {
@@ -48,10 +67,11 @@ export async function createAuth(config: Config, db: Queryable): Promise<Auth> {
   const accounts = new Accounts(db);
   const contexts = new LaunchContexts(adapter);
   const keys = await serverKeys(db);
+  const staticClients = readClients(config.authClientsFile);
   const provider = createProvider({
     issuer,
     fhirBase: config.baseUrl,
-    clients: readClients(config.authClientsFile),
+    clients: staticClients,
     adapter,
     // id_token signing and cookie keys, kept in the database (access tokens are opaque and need none)
     jwks: { keys: keys.signing },
@@ -63,7 +83,7 @@ export async function createAuth(config: Config, db: Queryable): Promise<Auth> {
     contexts,
     styleUrl: `${new URL(config.baseUrl).origin}/smart-style.json`,
   });
-  return { provider, issuer, accounts, contexts, clients: new RegisteredClients(adapter) };
+  return { provider, issuer, accounts, contexts, clients: new RegisteredClients(adapter, db), staticClients };
 }
 
 function readClients(file: string | undefined): ClientMetadata[] {

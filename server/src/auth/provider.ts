@@ -79,7 +79,8 @@ export function createProvider(o: ProviderOptions): Provider {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: true, allowedPolicy: async (_ctx, client) => client.clientAuthMethod !== 'none' },
-      revocation: { enabled: true },
+      // a client revokes only what was issued to it
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       registration: { enabled: o.dynamicRegistration },
       resourceIndicators: {
         enabled: true,
@@ -106,7 +107,18 @@ export function createProvider(o: ProviderOptions): Provider {
         throw new errors.InvalidClientAuth('client_assertion jku is not the registered jwks_uri');
       }
     },
-    ttl: { ClientCredentials: o.accessTokenTtl, AccessToken: o.accessTokenTtl },
+    ttl: {
+      ClientCredentials: o.accessTokenTtl,
+      AccessToken: o.accessTokenTtl,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      // a sign-in is kept for a working day; an interaction (login, picker, consent) for an hour
+      Interaction: 3600,
+      Session: 12 * 3600,
+      // grants and refresh tokens for 14 days, as long as the launch context kept for them (launch.ts)
+      Grant: 14 * 24 * 3600,
+      RefreshToken: 14 * 24 * 3600,
+    },
     clientBasedCORS: browserAppOrigin,
     // without its dispatcher, oidc-provider's fetch no longer refuses private and loopback addresses
     ...(o.allowPrivateJwksUri ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher: undefined } as RequestInit) } : {}),

@@ -39,6 +39,8 @@ export type Principal =
       scopes: ResourceScope[];
       /** The patient in context: patient/ scopes reach only this patient's compartment. */
       patient?: string;
+      /** The role of the user who consented (roles.ts). */
+      role?: string;
       /** The user's sign-in name and FHIR resource (Practitioner/123), for the audit trail. */
       username?: string;
       fhirUser?: string;
