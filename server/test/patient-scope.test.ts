@@ -127,6 +127,33 @@ describe('a patient/ token for A', () => {
     const tx = { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: `Observation/${obsB}` } }] };
     expect((await t.http.post('/fhir').auth(token, { type: 'bearer' }).send(tx)).status).toBe(403);
     expect((await get('/fhir/Patient/$export').set('Prefer', 'respond-async')).status).toBe(403);
+    expect((await t.server.app.repo.read('Observation', obsB)).meta?.versionId).toBe('1');
+  });
+
+  it('writes A’s record through a transaction or a batch, and nothing of B’s: a transaction with one entry for B writes nothing', async () => {
+    const observation = (subject: string, text: string) => ({ resourceType: 'Observation', status: 'final', code: { text }, subject: { reference: `Patient/${subject}` } });
+    const count = async (text: string) => (await t.db.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resources WHERE resource_type = 'Observation' AND NOT deleted AND content->'code'->>'text' = $1`, [text])).rows[0].n;
+    const post = (resource: object, fullUrl?: string) => ({ ...(fullUrl ? { fullUrl } : {}), resource, request: { method: 'POST', url: 'Observation' } });
+    const ok = { resourceType: 'Bundle', type: 'transaction', entry: [post(observation(a, 'tx-a'), 'urn:uuid:a1'), post(observation(a, 'tx-a'))] };
+    const done = await t.http.post('/fhir').auth(token, { type: 'bearer' }).send(ok);
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect(await count('tx-a')).toBe(2);
+
+    const mixed = { resourceType: 'Bundle', type: 'transaction', entry: [post(observation(a, 'tx-mixed')), post(observation(b, 'tx-mixed'))] };
+    const refused = await t.http.post('/fhir').auth(token, { type: 'bearer' }).send(mixed);
+    expect([refused.status, refused.body.resourceType]).toEqual([403, 'OperationOutcome']);
+    expect(await count('tx-mixed')).toBe(0);
+
+    // moving B's Observation into A's record is a change to B's record: refused
+    const steal = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { ...observation(a, 'stolen'), id: obsB }, request: { method: 'PUT', url: `Observation/${obsB}` } }] };
+    expect((await t.http.post('/fhir').auth(token, { type: 'bearer' }).send(steal)).status).toBe(403);
+    expect((await t.server.app.repo.read('Observation', obsB)).meta?.versionId).toBe('1');
+
+    const batch = { resourceType: 'Bundle', type: 'batch', entry: [post(observation(a, 'batch-a')), post(observation(b, 'batch-b'))] };
+    const answered = await t.http.post('/fhir').auth(token, { type: 'bearer' }).send(batch);
+    expect(answered.status).toBe(200);
+    expect(answered.body.entry.map((e: { response: { status: string } }) => e.response.status.slice(0, 3))).toEqual(['201', '403']);
+    expect([await count('batch-a'), await count('batch-b')]).toEqual([1, 0]);
   });
 });
 

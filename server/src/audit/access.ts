@@ -8,7 +8,7 @@ import { compartmentPatients, isPatientData } from '../auth/compartment.js';
 import { fhirMountPath } from '../config.js';
 import type { FhirContext } from '../fhir/context.js';
 import { toFhirError } from '../fhir/errors.js';
-import type { WriteAudit, Written } from '../repo/index.js';
+import type { BeforeCommit, Written } from '../repo/index.js';
 import { restAuditEvent, type Action, type Actor, type Interaction, type Server } from './events.js';
 
 /** One resource a request returned, with the patients whose record holds it. */
@@ -63,7 +63,7 @@ export function auditAccess(): Koa.Middleware {
   return async (koaCtx, next) => {
     const ctx = koaCtx as unknown as FhirContext;
     const { app } = ctx.state;
-    ctx.state.repo = app.repo.withAudit(writeAudit(ctx));
+    ctx.state.repo = ctx.state.repo.withHook(writeAudit(ctx));
     try {
       await next();
     } catch (err) {
@@ -118,7 +118,7 @@ function accessEvents(ctx: FhirContext, a: Access): AuditEvent[] {
 }
 
 /** Writes: one AuditEvent per kind of change and patient, in the write's transaction. */
-function writeAudit(ctx: FhirContext): WriteAudit {
+function writeAudit(ctx: FhirContext): BeforeCommit {
   return async (ops, written) => {
     const groups = new Map<string, { w: Written; patient?: string; refs: string[] }>();
     for (const w of written) {

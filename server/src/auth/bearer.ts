@@ -6,6 +6,7 @@ import type { Provider } from 'oidc-provider';
 import type { Config } from '../config.js';
 import type { FhirContext, Principal } from '../fhir/context.js';
 import { fhirError } from '../fhir/outcome.js';
+import { writeGuard } from './permissions.js';
 import { effectiveScope } from './provider.js';
 import { resourceScopes } from './scopes.js';
 
@@ -21,6 +22,8 @@ export function bearerAuth(config: Config, provider: Provider, prefix: string): 
     }
     if (!ctx.path.startsWith(prefix) || PUBLIC.includes(path)) return next();
     state.principal = await authenticate(ctx, config, provider);
+    // a patient-bound token writes only into that patient's record, whatever the path
+    if (state.principal.kind === 'token' && state.principal.patient) state.repo = state.repo.withHook(writeGuard(ctx as unknown as FhirContext));
     return next();
   };
 }

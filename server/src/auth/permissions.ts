@@ -12,6 +12,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { FhirContext } from '../fhir/context.js';
 import { fhirError } from '../fhir/outcome.js';
 import { parseCriteria, type Criterion } from '../search/index.js';
+import type { BeforeCommit } from '../repo/index.js';
 import { compartmentCriterion, inPatientCompartment, isPatientData } from './compartment.js';
 import { scopesFor, type Action, type ResourceScope } from './scopes.js';
 
@@ -183,6 +184,21 @@ export async function requireReadable(ctx: FhirContext, resource: Resource): Pro
   if (!inRecord || !(await ctx.state.repo.matches(resource.resourceType, resource.id!, r.filter))) {
     throw forbidden(ctx, `${resource.resourceType}/${resource.id} is outside what the token's granular scopes reach`);
   }
+}
+
+/**
+ * For a token bound to a patient: before a write commits, every version it wrote, and every version
+ * it replaced or deleted, must be in that patient's record. One check for every write path (single
+ * interactions, transaction and batch entries): throwing rolls the write back.
+ */
+export function writeGuard(ctx: FhirContext): BeforeCommit {
+  return async (_ops, written) => {
+    for (const w of written) {
+      const action: Action = w.method === 'DELETE' ? 'd' : w.previous ? 'u' : 'c';
+      if (w.previous) requireInScope(ctx, w.previous, action);
+      if (w.method !== 'DELETE' && w.resource) requireInScope(ctx, w.resource, action);
+    }
+  };
 }
 
 /** Whether the caller may read this resource (includes, history entries; never through a granular scope). */

@@ -10,10 +10,11 @@ import { RESOURCE_JSON, runSearch, type SearchPage } from './search.js';
 import { ConcurrentWriteError, createMany, writeVersion, type RecordingTx, type WriteMethod, type Written } from './write.js';
 
 /**
- * Called in a write's transaction, after its writes and before it commits, with what it wrote:
- * the audit record of a change commits with the change or not at all.
+ * Called in a write's transaction, after its writes and before it commits, with what it wrote: the
+ * audit record of a change commits with the change or not at all, and a hook that throws (an
+ * authorization check of what was written) rolls the whole write back.
  */
-export type WriteAudit = (tx: TransactionOps, written: Written[]) => Promise<void>;
+export type BeforeCommit = (tx: TransactionOps, written: Written[]) => Promise<void>;
 
 export interface WriteResult {
   resource: Resource;
@@ -69,12 +70,12 @@ export class Repository {
   constructor(
     private readonly db: Db,
     private readonly baseUrl: string,
-    private readonly audit?: WriteAudit,
+    private readonly hooks: BeforeCommit[] = [],
   ) {}
 
-  /** The same repository, with every write transaction audited by audit (one request's view). */
-  withAudit(audit: WriteAudit): Repository {
-    return new Repository(this.db, this.baseUrl, audit);
+  /** The same repository, with hook called before every write transaction commits (one request's view). */
+  withHook(hook: BeforeCommit): Repository {
+    return new Repository(this.db, this.baseUrl, [...this.hooks, hook]);
   }
 
   /** Stores new resources the server makes itself (the AuditEvents of reads), in a transaction of their own. */
@@ -126,7 +127,7 @@ export class Repository {
 
   /** Create with a server-assigned id; with ifNoneExist, only when no resource matches it. */
   async create(resource: Resource, ifNoneExist?: URLSearchParams): Promise<ConditionalCreateResult> {
-    if (!ifNoneExist && !this.audit) {
+    if (!ifNoneExist && !this.hooks.length) {
       const stored = await writeVersion(this.db, this.baseUrl, { resourceType: resource.resourceType, id: newResourceId(), versionId: 1, method: 'POST', resource });
       return { resource: stored!, created: true, matched: false };
     }
@@ -261,16 +262,16 @@ export class Repository {
 
   /**
    * Runs fn in a transaction, again from the start when it lost a race with another writer; with an
-   * audit, what fn wrote is audited in the same transaction.
+   * hooks, they see what fn wrote before it commits.
    */
   private async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const audit = this.audit;
-    const run = !audit
+    const hooks = this.hooks;
+    const run = !hooks.length
       ? fn
       : async (raw: Queryable) => {
           const tx: RecordingTx = { query: raw.query.bind(raw), exec: raw.exec.bind(raw), written: [] };
           const result = await fn(tx);
-          if (tx.written!.length) await audit(new TransactionOps(raw, this.baseUrl), tx.written!);
+          if (tx.written!.length) for (const hook of hooks) await hook(new TransactionOps(raw, this.baseUrl), tx.written!);
           return result;
         };
     for (let attempt = 1; ; attempt++) {
@@ -442,7 +443,8 @@ async function updateIn(
   const current = await lockCurrent(tx, resourceType, id);
   checkIfMatch(resourceType, id, current, ifMatch);
   const resource = next(current);
-  const stored = await writeVersion(tx, baseUrl, { resourceType, id, versionId: (current?.version_id ?? 0) + 1, method, resource });
+  const previous = current && !current.deleted && current.content ? current.content : undefined;
+  const stored = await writeVersion(tx, baseUrl, { resourceType, id, versionId: (current?.version_id ?? 0) + 1, method, resource, previous });
   return { resource: stored!, created: !current || current.deleted };
 }
 

@@ -117,7 +117,7 @@ export interface VersionToWrite {
   method: WriteMethod;
   /** The resource to store, or undefined for a delete. */
   resource?: Resource;
-  /** For a delete: the version it ends (the audit record names whose data it was). */
+  /** The version it replaces or ends (for audit and authorization checks of what a write changed). */
   previous?: Resource;
 }
 
@@ -129,6 +129,8 @@ export interface Written {
   method: WriteMethod;
   /** The stored resource; for a delete, the version it ended. */
   resource?: Resource;
+  /** The version it replaced (updates and deletes of a resource that had content). */
+  previous?: Resource;
 }
 
 /**
@@ -161,7 +163,7 @@ export async function writeVersion(tx: RecordingTx, baseUrl: string, v: VersionT
     name,
   );
   if (rows[0]?.written !== 1) throw new ConcurrentWriteError();
-  tx.written?.push({ resourceType: v.resourceType, id: v.id, versionId: v.versionId, method: v.method, resource: stored ?? v.previous });
+  tx.written?.push({ resourceType: v.resourceType, id: v.id, versionId: v.versionId, method: v.method, resource: stored ?? v.previous, previous: v.previous });
   return stored;
 }
 

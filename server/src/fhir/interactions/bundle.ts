@@ -22,10 +22,13 @@ export async function batchOrTransaction(ctx: FhirContext): Promise<void> {
   const minimal = /(?:^|[,;\s])return\s*=\s*"?minimal/i.test(ctx.get('Prefer'));
   const options = {
     minimal,
-    // entries are not yet kept to one patient's compartment: patient/ scopes do not reach them
+    // Writes by id or by POST may use patient/ scopes: what they write is checked against the
+    // patient's record before the transaction commits (writeGuard). Reads and conditional entries
+    // are not kept to one compartment yet, so they need user/ or system/ scopes.
     authorize: (e: Entry) => {
       refuseAuditWrites(e.type, e.method);
-      requireScope(ctx, ...entryNeeds(e), true);
+      const unbounded = e.method === 'GET' || e.method === 'HEAD' || e.query !== undefined || !!e.ifNoneExist;
+      requireScope(ctx, ...entryNeeds(e), unbounded);
     },
     authorizeSearch: (type: string) => requireScope(ctx, type, ['s'], true),
   };
