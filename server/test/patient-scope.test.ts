@@ -113,7 +113,9 @@ describe('a patient/ token for A', () => {
       .send(JSON.stringify([{ op: 'replace', path: '/subject/reference', value: `Patient/${b}` }]));
     expect(moveOut.status).toBe(403);
     expect((await t.http.delete(`/fhir/Observation/${obsB}`).auth(token, { type: 'bearer' })).status).toBe(403);
-    expect((await t.http.delete(`/fhir/Observation?subject=Patient/${b}`).auth(token, { type: 'bearer' })).status).toBe(403);
+    // a conditional delete searches within A's record only: B's Observation is not found
+    const conditional = await t.http.delete(`/fhir/Observation?subject=Patient/${b}`).auth(token, { type: 'bearer' });
+    expect([conditional.status, conditional.body.issue[0].diagnostics]).toEqual([200, expect.stringMatching(/nothing was deleted/)]);
     // nothing of B's changed
     expect((await t.server.app.repo.read('Observation', obsB)).meta?.versionId).toBe('1');
     expect(((await t.server.app.repo.read('Observation', id)) as { subject: { reference: string } }).subject.reference).toBe(`Patient/${a}`);
@@ -128,6 +130,25 @@ describe('a patient/ token for A', () => {
     expect((await t.http.post('/fhir').auth(token, { type: 'bearer' }).send(tx)).status).toBe(403);
     expect((await get('/fhir/Patient/$export').set('Prefer', 'respond-async')).status).toBe(403);
     expect((await t.server.app.repo.read('Observation', obsB)).meta?.versionId).toBe('1');
+  });
+
+  it('conditional writes match within A’s record only', async () => {
+    const tagged = (subject: string, value: string) => ({ resourceType: 'Observation', status: 'final', code: { text: 'cond' }, identifier: [{ system: 'urn:cond', value }], subject: { reference: `Patient/${subject}` } });
+    // B has an Observation with identifier urn:cond|shared; A's token cannot see it
+    const bs = (await t.server.app.repo.create(tagged(b, 'shared') as never)).resource.id!;
+    const created = await t.http.post('/fhir/Observation').auth(token, { type: 'bearer' }).set('If-None-Exist', 'identifier=urn:cond|shared').send(tagged(a, 'shared'));
+    expect(created.status).toBe(201); // B's match is not visible: a new one in A's record
+    const updated = await t.http.put('/fhir/Observation?identifier=urn:cond|shared').auth(token, { type: 'bearer' }).send({ ...tagged(a, 'shared'), status: 'amended' });
+    expect([updated.status, updated.body.id]).toEqual([200, created.body.id]);
+    const patched = await t.http
+      .patch('/fhir/Observation?identifier=urn:cond|shared')
+      .auth(token, { type: 'bearer' })
+      .type('application/json-patch+json')
+      .send(JSON.stringify([{ op: 'replace', path: '/subject/reference', value: `Patient/${b}` }]));
+    expect(patched.status).toBe(403); // would move it out of A's record
+    expect((await t.server.app.repo.read('Observation', bs)).meta?.versionId).toBe('1');
+    expect((await t.http.delete('/fhir/Observation?identifier=urn:cond|shared').auth(token, { type: 'bearer' })).status).toBe(200);
+    expect((await t.server.app.repo.read('Observation', bs)).meta?.versionId).toBe('1');
   });
 
   it('writes A’s record through a transaction or a batch, and nothing of B’s: a transaction with one entry for B writes nothing', async () => {

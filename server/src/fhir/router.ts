@@ -43,12 +43,11 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
   };
   const ALL: Action[] = ['c', 'r', 'u', 'd', 's'];
   // read, create, update, patch, delete, on an id or conditional (the same table as Bundle entries)
-  // (conditional ones search first: that search is not kept to a patient's compartment yet, so they need the whole type)
+  // (conditional ones search within the caller's bounds, e.g. the patient's compartment: see searchBounds)
   const rest: Need = (ctx) => {
     refuseAuditWrites(ctx.params.type, ctx.method);
-    const conditional = ctx.params.id === undefined && ctx.method !== 'POST';
     const ifNoneExist = !!ctx.get('If-None-Exist');
-    return [ctx.params.type, interactionNeeds(ctx.method, ctx.params.id === undefined, ifNoneExist), conditional || ifNoneExist];
+    return [ctx.params.type, interactionNeeds(ctx.method, ctx.params.id === undefined, ifNoneExist)];
   };
 
   router.param('type', (type, ctx, next) => {

@@ -125,15 +125,19 @@ export class Repository {
     return inReadingOrder(row.content);
   }
 
-  /** Create with a server-assigned id; with ifNoneExist, only when no resource matches it. */
-  async create(resource: Resource, ifNoneExist?: URLSearchParams): Promise<ConditionalCreateResult> {
+  /**
+   * Create with a server-assigned id; with ifNoneExist, only when no resource matches it. bounds (here
+   * and in the conditional interactions below): criteria every match must meet as well, e.g. the
+   * caller's patient compartment, so that a conditional write sees only what its caller may.
+   */
+  async create(resource: Resource, ifNoneExist?: URLSearchParams, bounds: Criterion[] = []): Promise<ConditionalCreateResult> {
     if (!ifNoneExist && !this.hooks.length) {
       const stored = await writeVersion(this.db, this.baseUrl, { resourceType: resource.resourceType, id: newResourceId(), versionId: 1, method: 'POST', resource });
       return { resource: stored!, created: true, matched: false };
     }
     const criteria = ifNoneExist ? parseCriteria(resource.resourceType, ifNoneExist, this.baseUrl) : [];
     return this.transaction(async (tx) => {
-      const matches = ifNoneExist ? await lockAndMatch(tx, resource.resourceType, criteria) : [];
+      const matches = ifNoneExist ? await lockAndMatch(tx, resource.resourceType, criteria, bounds) : [];
       if (matches.length > 1) {
         throw preconditionFailed(`If-None-Exist matched ${matches.length} or more ${resource.resourceType} resources`);
       }
@@ -151,10 +155,10 @@ export class Repository {
   }
 
   /** PUT /Type?criteria: create on no match, update the one match, 412 on several. */
-  conditionalUpdate(resourceType: string, query: URLSearchParams, resource: Resource, ifMatch?: number): Promise<WriteResult> {
+  conditionalUpdate(resourceType: string, query: URLSearchParams, resource: Resource, ifMatch?: number, bounds: Criterion[] = []): Promise<WriteResult> {
     const criteria = parseCriteria(resourceType, query, this.baseUrl);
     return this.transaction(async (tx) => {
-      const matches = await lockAndMatch(tx, resourceType, criteria);
+      const matches = await lockAndMatch(tx, resourceType, criteria, bounds);
       if (matches.length > 1) {
         throw preconditionFailed(`The criteria matched ${matches.length} or more ${resourceType} resources`);
       }
@@ -172,10 +176,10 @@ export class Repository {
   }
 
   /** PATCH /Type?criteria: patch the one match, 404 on none, 412 on several. */
-  conditionalPatch(resourceType: string, query: URLSearchParams, apply: (current: Resource) => Resource, ifMatch?: number): Promise<WriteResult> {
+  conditionalPatch(resourceType: string, query: URLSearchParams, apply: (current: Resource) => Resource, ifMatch?: number, bounds: Criterion[] = []): Promise<WriteResult> {
     const criteria = parseCriteria(resourceType, query, this.baseUrl);
     return this.transaction(async (tx) => {
-      const matches = await lockAndMatch(tx, resourceType, criteria);
+      const matches = await lockAndMatch(tx, resourceType, criteria, bounds);
       if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${resourceType} resources`);
       if (matches.length === 0) throw notFound(`No ${resourceType} matches the criteria`);
       return updateIn(tx, this.baseUrl, resourceType, matches[0], requireCurrent(resourceType, matches[0], apply), 'PATCH', ifMatch);
@@ -187,10 +191,10 @@ export class Repository {
   }
 
   /** DELETE /Type?criteria: deletes the one match; 412 on several. Returns how many were deleted. */
-  conditionalDelete(resourceType: string, query: URLSearchParams): Promise<number> {
+  conditionalDelete(resourceType: string, query: URLSearchParams, bounds: Criterion[] = []): Promise<number> {
     const criteria = parseCriteria(resourceType, query, this.baseUrl);
     return this.transaction(async (tx) => {
-      const matches = await lockAndMatch(tx, resourceType, criteria);
+      const matches = await lockAndMatch(tx, resourceType, criteria, bounds);
       if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${resourceType} resources`);
       if (matches.length === 0) return 0;
       await deleteIn(tx, this.baseUrl, resourceType, matches[0]);
@@ -407,11 +411,12 @@ async function lockCurrent(tx: Queryable, resourceType: string, id: string): Pro
  * text, held to commit), then finds up to two matches. Two identical If-None-Exist creates can
  * therefore never both see "no match".
  */
-async function lockAndMatch(tx: Queryable, resourceType: string, criteria: Criterion[]): Promise<string[]> {
+async function lockAndMatch(tx: Queryable, resourceType: string, criteria: Criterion[], bounds: Criterion[] = []): Promise<string[]> {
+  // locked on the criteria alone: the same criteria serialize whatever the callers' bounds
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [criteriaKey(resourceType, criteria)]);
   const b = new SqlBuilder();
   const type = b.bind(resourceType);
-  const where = b.where(criteria, { type: 'r.resource_type', id: 'r.id', row: 'r' });
+  const where = b.where([...criteria, ...bounds], { type: 'r.resource_type', id: 'r.id', row: 'r' });
   const { rows } = await tx.query<{ id: string }>(
     `SELECT r.id FROM resources r WHERE r.resource_type = ${type} AND NOT r.deleted AND ${where} LIMIT 2`,
     b.params,

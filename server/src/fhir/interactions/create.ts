@@ -1,5 +1,5 @@
 // create, and conditional create with If-None-Exist.
-import { requireInScope } from '../../auth/index.js';
+import { requireInScope, searchBounds } from '../../auth/index.js';
 import type { FhirContext } from '../context.js';
 import { respondWithWrite } from '../http.js';
 import { criteriaFrom, resourceFromBody, validResource } from './write-input.js';
@@ -13,7 +13,7 @@ export async function create(ctx: FhirContext): Promise<void> {
   validResource(resource);
   requireInScope(ctx, resource, 'c');
   const ifNoneExist = ctx.get('If-None-Exist');
-  const result = await ctx.state.repo.create(resource, ifNoneExist ? criteriaFrom(ifNoneExist) : undefined);
+  const result = await ctx.state.repo.create(resource, ifNoneExist ? criteriaFrom(ifNoneExist) : undefined, searchBounds(ctx, [resource.resourceType]));
   if (result.matched) {
     respondWithWrite(ctx, 200, result.resource, 'A matching resource exists; nothing was created');
   } else {

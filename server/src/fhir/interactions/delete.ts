@@ -1,5 +1,5 @@
 // delete and conditional delete (DELETE /Type?criteria).
-import { patientScope, requireInScope } from '../../auth/index.js';
+import { patientScope, requireInScope, searchBounds } from '../../auth/index.js';
 import type { FhirContext } from '../context.js';
 import { etag, parseVersionHeader } from '../http.js';
 import { badRequest, informational, notFound } from '../outcome.js';
@@ -22,7 +22,7 @@ export async function remove(ctx: FhirContext): Promise<void> {
 export async function conditionalRemove(ctx: FhirContext): Promise<void> {
   const { type } = ctx.params;
   if (!ctx.querystring) throw badRequest(`DELETE needs an id (DELETE /${type}/[id]) or search criteria (DELETE /${type}?...)`);
-  const count = await ctx.state.repo.conditionalDelete(type, criteriaFrom(ctx.querystring));
+  const count = await ctx.state.repo.conditionalDelete(type, criteriaFrom(ctx.querystring), searchBounds(ctx, [type]));
   ctx.status = 200;
   ctx.body = informational(count ? `Deleted 1 ${type}` : `No ${type} matched the criteria; nothing was deleted`);
 }

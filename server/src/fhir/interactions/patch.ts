@@ -1,5 +1,5 @@
 // patch with JSON Patch or FHIRPath Patch, at an id or by criteria (PATCH /Type?criteria).
-import { requireInScope } from '../../auth/index.js';
+import { requireInScope, searchBounds } from '../../auth/index.js';
 import type { Resource } from '@medplum/fhirtypes';
 import type { FhirContext } from '../context.js';
 import { bodyType } from '../format.js';
@@ -39,6 +39,6 @@ export async function conditionalPatch(ctx: FhirContext): Promise<void> {
   const { type } = ctx.params;
   if (!ctx.querystring) throw badRequest(`PATCH needs an id (PATCH /${type}/[id]) or search criteria (PATCH /${type}?...)`);
   const apply = patcher(ctx);
-  const result = await ctx.state.repo.conditionalPatch(type, criteriaFrom(ctx.querystring), apply, parseVersionHeader(ctx, 'If-Match'));
+  const result = await ctx.state.repo.conditionalPatch(type, criteriaFrom(ctx.querystring), apply, parseVersionHeader(ctx, 'If-Match'), searchBounds(ctx, [type]));
   respondWithWrite(ctx, 200, result.resource, `Patched ${type}/${result.resource.id}`);
 }

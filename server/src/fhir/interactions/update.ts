@@ -1,6 +1,6 @@
 // update (PUT /Type/id, update-as-create for a new id) and conditional update (PUT /Type?criteria).
 import type { Resource } from '@medplum/fhirtypes';
-import { patientScope, requireInScope } from '../../auth/index.js';
+import { patientScope, requireInScope, searchBounds } from '../../auth/index.js';
 import type { FhirContext } from '../context.js';
 import { parseVersionHeader, respondWithWrite } from '../http.js';
 import { badRequest } from '../outcome.js';
@@ -34,7 +34,7 @@ export async function conditionalUpdate(ctx: FhirContext): Promise<void> {
   const resource = resourceFromBody(ctx);
   if (resource.id !== undefined) assertValidId(resource.id);
   validResource(resource);
-  const result = await ctx.state.repo.conditionalUpdate(type, criteriaFrom(ctx.querystring), resource, parseVersionHeader(ctx, 'If-Match'));
+  const result = await ctx.state.repo.conditionalUpdate(type, criteriaFrom(ctx.querystring), resource, parseVersionHeader(ctx, 'If-Match'), searchBounds(ctx, [type]));
   const { id } = result.resource;
   respondWithWrite(ctx, result.created ? 201 : 200, result.resource, `${result.created ? 'Created' : 'Updated'} ${type}/${id}`);
 }
