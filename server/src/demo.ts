@@ -23,7 +23,8 @@ export async function loadDemoPopulation(app: AppContext, patients = DEMO_PATIEN
   // appointments and encounters relative to today, so the demo looks current
   const options: SeedOptions = { patients, seed: 'meridian-demo', asOf: new Date().toISOString().slice(0, 10) };
   // the server itself loads it: nothing to authorize
-  const load = (bundle: Bundle) => processTransaction(app, parseEntries(bundle, app.config.baseUrl), { minimal: true, authorize: () => {}, authorizeSearch: () => {} });
+  const load = (bundle: Bundle) =>
+    processTransaction(app, parseEntries(bundle, app.config.baseUrl), { minimal: true, authorize: () => {}, authorizeSearch: () => {}, bounds: () => [], checkRead: async () => {} });
   await load(generatePractice(options));
   let loaded = 0;
   for (const bundle of generatePatientBundles(options)) {

@@ -123,9 +123,23 @@ describe('a patient/ token for A', () => {
   });
 
   it('cannot reach B through a batch, a transaction or $export', async () => {
-    const batch = { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: `Observation/${obsB}` } }] };
+    const batch = {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        { request: { method: 'GET', url: `Observation/${obsB}` } },
+        { request: { method: 'GET', url: `Observation/${obsA}` } },
+        { request: { method: 'GET', url: 'Observation?code=8867-4' } },
+        { request: { method: 'GET', url: `Observation?subject=Patient/${b}` } },
+        { request: { method: 'GET', url: `Observation?subject:Patient.name=Zed` } },
+        { request: { method: 'DELETE', url: `Observation?subject=Patient/${b}` } },
+      ],
+    };
     const res = await t.http.post('/fhir').auth(token, { type: 'bearer' }).send(batch);
-    expect(res.body.entry[0].response.status).toMatch(/^403/);
+    const statuses = res.body.entry.map((e: { response: { status: string } }) => e.response.status.slice(0, 3));
+    expect(statuses).toEqual(['403', '200', '200', '200', '403', '204']);
+    expect(ids(res.body.entry[2].resource)).toEqual([`Observation/${obsA}`]); // the search stays in A's record
+    expect(ids(res.body.entry[3].resource)).toEqual([]);
     const tx = { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: `Observation/${obsB}` } }] };
     expect((await t.http.post('/fhir').auth(token, { type: 'bearer' }).send(tx)).status).toBe(403);
     expect((await get('/fhir/Patient/$export').set('Prefer', 'respond-async')).status).toBe(403);

@@ -319,9 +319,9 @@ export class TransactionOps {
     return parseCriteria(resourceType, query, this.baseUrl);
   }
 
-  /** Ids of current resources matching criteria (at most two: enough to tell one from many). */
-  match(resourceType: string, query: URLSearchParams): Promise<string[]> {
-    return lockAndMatch(this.tx, resourceType, parseCriteria(resourceType, query, this.baseUrl));
+  /** Ids of current resources matching criteria and bounds (at most two: enough to tell one from many). */
+  match(resourceType: string, query: URLSearchParams, bounds: Criterion[] = []): Promise<string[]> {
+    return lockAndMatch(this.tx, resourceType, parseCriteria(resourceType, query, this.baseUrl), bounds);
   }
 
   /** Creates many new resources with a few statements (their ids must be new). */
@@ -347,7 +347,7 @@ export class TransactionOps {
    * Matches of many criteria at once: their advisory locks in one statement (in a fixed order, so
    * concurrent Bundles cannot deadlock), then one query. Each result holds at most two ids.
    */
-  async matchMany(parsed: { resourceType: string; criteria: Criterion[] }[]): Promise<string[][]> {
+  async matchMany(parsed: { resourceType: string; criteria: Criterion[]; bounds?: Criterion[] }[]): Promise<string[][]> {
     if (!parsed.length) return [];
     const keys = [...new Set(parsed.map((p) => criteriaKey(p.resourceType, p.criteria)))].sort();
     await this.tx.query('SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) WITH ORDINALITY AS l(k, n)', [keys]);
@@ -357,7 +357,7 @@ export class TransactionOps {
       const parts = parsed.slice(start, start + 200).map(
         (p, i) =>
           `(SELECT ${start + i} AS i, r.id FROM resources r WHERE r.resource_type = ${b.bind(p.resourceType)} AND NOT r.deleted ` +
-          `AND ${b.where(p.criteria, { type: 'r.resource_type', id: 'r.id', row: 'r' })} LIMIT 2)`,
+          `AND ${b.where([...p.criteria, ...(p.bounds ?? [])], { type: 'r.resource_type', id: 'r.id', row: 'r' })} LIMIT 2)`,
       );
       const { rows } = await this.tx.query<{ i: number; id: string }>(parts.join(' UNION ALL '), b.params);
       for (const row of rows) results[row.i].push(row.id);

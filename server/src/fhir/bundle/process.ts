@@ -5,7 +5,7 @@
 import { newResourceId } from '../../repo/index.js';
 import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
 import type { TransactionOps } from '../../repo/index.js';
-import { parseSearch } from '../../search/index.js';
+import { parseSearch, type Criterion } from '../../search/index.js';
 import type { AppContext } from '../context.js';
 import { etag, parseVersion } from '../http.js';
 import { criteriaFrom } from '../interactions/write-input.js';
@@ -25,6 +25,10 @@ export interface ProcessOptions {
   authorize(e: Entry): void;
   /** Throws when the caller may not search type (a conditional reference Type?criteria searches it). */
   authorizeSearch(type: string): void;
+  /** Criteria every match of a search or conditional entry of type must meet too (the caller's patient compartment). */
+  bounds(type: string): Criterion[];
+  /** Throws when the caller may not read this resource (a read entry). */
+  checkRead(resource: Resource): Promise<void>;
 }
 
 export async function processTransaction(app: AppContext, parsed: (Entry | FhirError)[], options: ProcessOptions): Promise<Bundle> {
@@ -41,14 +45,14 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
     const ids = new Map<string, string>(); // fullUrl -> Type/id
     const byMethod = (...methods: string[]) => entries.filter((e) => methods.includes(e.method));
 
-    for (const e of byMethod('DELETE')) out.set(e.index, await atEntry(e, () => deleteEntry(ops, e)));
+    for (const e of byMethod('DELETE')) out.set(e.index, await atEntry(e, () => deleteEntry(ops, e, options)));
 
     // ids of everything written, known before any reference is rewritten
     const targets = new Map<Entry, { id: string; existing?: Resource }>();
     const posts = byMethod('POST');
     const conditional = posts.filter((e) => e.ifNoneExist);
     // every ifNoneExist of the Bundle in one round of locks and one query
-    const matched = await matchAll(ops, conditional);
+    const matched = await matchAll(ops, conditional, options);
     const existing = await ops.readMany(
       conditional.filter((e) => matched.get(e)!.length === 1).map((e) => ({ resourceType: e.type, id: matched.get(e)![0] })),
     );
@@ -66,7 +70,7 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
       await atEntry(e, async () => {
         let id = e.id;
         if (!id) {
-          const matches = await ops.match(e.type, e.query!);
+          const matches = await ops.match(e.type, e.query!, options.bounds(e.type));
           if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${e.type} resources`);
           if (matches.length === 0 && e.method === 'PATCH') throw notFound(`No ${e.type} matches the criteria`);
           id = matches[0] ?? e.resource?.id ?? newResourceId();
@@ -83,7 +87,7 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
       if (!resolved.has(key)) {
         resolved.set(
           key,
-          ops.match(type, query).then((matches) => {
+          ops.match(type, query, options.bounds(type)).then((matches) => {
             if (matches.length === 0) throw badRequest(`Conditional reference ${key} matches no resource`);
             if (matches.length > 1) throw preconditionFailed(`Conditional reference ${key} matches more than one resource`);
             return `${type}/${matches[0]}`;
@@ -115,7 +119,7 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
         return written(app, result.resource, 200, options);
       }));
     }
-    for (const e of byMethod('GET', 'HEAD')) out.set(e.index, await atEntry(e, () => readEntry(app, ops, e)));
+    for (const e of byMethod('GET', 'HEAD')) out.set(e.index, await atEntry(e, () => readEntry(app, ops, e, options)));
     return entries.map((e) => out.get(e.index)!);
   });
   return { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
@@ -142,8 +146,8 @@ export async function processBatch(app: AppContext, entries: (Entry | FhirError)
 }
 
 /** The matches of each entry's ifNoneExist; a parse error is reported as that entry's. */
-async function matchAll(ops: TransactionOps, entries: Entry[]): Promise<Map<Entry, string[]>> {
-  const parsed = entries.map((e) => atEntry(e, () => ({ resourceType: e.type, criteria: ops.criteria(e.type, criteriaFrom(e.ifNoneExist!)) })));
+async function matchAll(ops: TransactionOps, entries: Entry[], options: ProcessOptions): Promise<Map<Entry, string[]>> {
+  const parsed = entries.map((e) => atEntry(e, () => ({ resourceType: e.type, criteria: ops.criteria(e.type, criteriaFrom(e.ifNoneExist!)), bounds: options.bounds(e.type) })));
   const results = await ops.matchMany(parsed);
   return new Map(entries.map((e, i) => [e, results[i]]));
 }
@@ -155,11 +159,11 @@ function checkBody(e: Entry): void {
   }
 }
 
-async function deleteEntry(ops: TransactionOps, e: Entry): Promise<BundleEntry> {
+async function deleteEntry(ops: TransactionOps, e: Entry, options: ProcessOptions): Promise<BundleEntry> {
   const ifMatch = parseVersion(e.ifMatch, 'ifMatch');
   let id = e.id;
   if (!id) {
-    const matches = await ops.match(e.type, e.query!);
+    const matches = await ops.match(e.type, e.query!, options.bounds(e.type));
     if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${e.type} resources`);
     id = matches[0];
   }
@@ -173,9 +177,10 @@ async function deleteEntry(ops: TransactionOps, e: Entry): Promise<BundleEntry> 
   }
 }
 
-async function readEntry(app: AppContext, ops: TransactionOps, e: Entry): Promise<BundleEntry> {
+async function readEntry(app: AppContext, ops: TransactionOps, e: Entry, options: ProcessOptions): Promise<BundleEntry> {
   if (e.query || !e.id) {
     const request = parseSearch(e.type, e.query ?? new URLSearchParams(), { strict: false, baseUrl: app.config.baseUrl });
+    request.criteria.push(...options.bounds(e.type));
     const page = await ops.search(request, Math.min(request.count ?? 20, app.config.maxPageSize));
     const searchset: Bundle = {
       resourceType: 'Bundle',
@@ -189,6 +194,7 @@ async function readEntry(app: AppContext, ops: TransactionOps, e: Entry): Promis
     return { resource: searchset, response: { status: statusLine(200) } };
   }
   const resource = await ops.read(e.type, e.id);
+  await options.checkRead(resource);
   if (e.versionId && e.versionId !== resource.meta?.versionId) {
     throw notFound(`Only the current version can be read inside a transaction; ${e.type}/${e.id} is at ${resource.meta?.versionId}`);
   }

@@ -1,7 +1,7 @@
 // POST [base] with a batch or transaction Bundle.
-import type { Bundle } from '@medplum/fhirtypes';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { parseEntries, type Entry } from '../bundle/entries.js';
-import { interactionNeeds, requireScope } from '../../auth/index.js';
+import { interactionNeeds, requireReadable, requireScope, searchBounds } from '../../auth/index.js';
 import type { Action } from '../../auth/scopes.js';
 import { processBatch, processTransaction } from '../bundle/process.js';
 import type { FhirContext } from '../context.js';
@@ -22,15 +22,18 @@ export async function batchOrTransaction(ctx: FhirContext): Promise<void> {
   const minimal = /(?:^|[,;\s])return\s*=\s*"?minimal/i.test(ctx.get('Prefer'));
   const options = {
     minimal,
-    // Writes by id or by POST may use patient/ scopes: what they write is checked against the
-    // patient's record before the transaction commits (writeGuard). Reads and conditional entries
-    // are not kept to one compartment yet, so they need user/ or system/ scopes.
+    // Entries work with patient/ scopes as the same interactions on their own URLs do: what they
+    // write is checked before the transaction commits (writeGuard), reads are checked, searches and
+    // conditional matches stay within the caller's bounds. A search entry that looks into other
+    // types (chains, _has, includes) still needs scopes on every type.
     authorize: (e: Entry) => {
       refuseAuditWrites(e.type, e.method);
-      const unbounded = e.method === 'GET' || e.method === 'HEAD' || e.query !== undefined || !!e.ifNoneExist;
-      requireScope(ctx, ...entryNeeds(e), unbounded);
+      const [type, actions] = entryNeeds(e);
+      requireScope(ctx, type, actions, type === '*');
     },
-    authorizeSearch: (type: string) => requireScope(ctx, type, ['s'], true),
+    authorizeSearch: (type: string) => requireScope(ctx, type, ['s']),
+    bounds: (type: string) => searchBounds(ctx, [type]),
+    checkRead: (resource: Resource) => requireReadable(ctx, resource),
   };
   // entries write through this request's repository: each change is audited in its transaction
   const audited = { ...app, repo: ctx.state.repo };
