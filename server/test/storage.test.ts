@@ -40,7 +40,7 @@ describe('migrations', () => {
     try {
       const broken = [...migrations, { version: 999, name: 'broken', sql: 'CREATE TABLE half_done (x int); SELECT * FROM no_such_table;' }];
       await expect(migrate(t.db, undefined, broken)).rejects.toThrow();
-      const { rows } = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('half_done', 'resources')");
+      const { rows } = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('half_done', 'resources')");
       expect(rows[0].n).toBe(0);
     } finally {
       await t.drop();

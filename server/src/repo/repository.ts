@@ -14,7 +14,12 @@ import { ConcurrentWriteError, createMany, writeVersion, type RecordingTx, type 
  * audit record of a change commits with the change or not at all, and a hook that throws (an
  * authorization check of what was written) rolls the whole write back.
  */
-export type BeforeCommit = (tx: TransactionOps, written: Written[]) => Promise<void>;
+export type BeforeCommit = (tx: Appender, written: Written[]) => Promise<void>;
+
+/** Where a hook adds the resources it makes (AuditEvents) to the write's transaction. */
+export interface Appender {
+  append(resources: Resource[]): Promise<void>;
+}
 
 export interface WriteResult {
   resource: Resource;
@@ -135,6 +140,7 @@ export class Repository {
       const stored = await writeVersion(this.db, this.baseUrl, { resourceType: resource.resourceType, id: newResourceId(), versionId: 1, method: 'POST', resource });
       return { resource: stored!, created: true, matched: false };
     }
+    if (!ifNoneExist) return this.createWithHooks(resource);
     const criteria = ifNoneExist ? parseCriteria(resource.resourceType, ifNoneExist, this.baseUrl) : [];
     return this.transaction(async (tx) => {
       const matches = ifNoneExist ? await lockAndMatch(tx, resource.resourceType, criteria, bounds) : [];
@@ -147,6 +153,20 @@ export class Repository {
       const stored = await writeVersion(tx, this.baseUrl, { resourceType: resource.resourceType, id: newResourceId(), versionId: 1, method: 'POST', resource });
       return { resource: stored!, created: true, matched: false };
     });
+  }
+
+  /**
+   * A plain create and what the hooks add (its AuditEvent) in one statement: everything a hook needs
+   * is known before the write (a new id, version 1), so no transaction of several round trips.
+   */
+  private async createWithHooks(resource: Resource): Promise<ConditionalCreateResult> {
+    const id = newResourceId();
+    const added: Resource[] = [];
+    const collect: Appender = { append: async (resources) => void added.push(...resources) };
+    const written: Written[] = [{ resourceType: resource.resourceType, id, versionId: 1, method: 'POST', resource: { ...resource, id } as Resource }];
+    for (const hook of this.hooks) await hook(collect, written);
+    const [stored] = await createMany(this.db, this.baseUrl, [{ resource, id }, ...added.map((r) => ({ resource: r, id: newResourceId() }))]);
+    return { resource: stored, created: true, matched: false };
   }
 
   /** Update (or create, when the id is new) the resource with the given id. */
