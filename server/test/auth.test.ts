@@ -330,6 +330,27 @@ describe('authorization state in the database', () => {
       await other.close();
     }
   });
+
+  it('refuses an expired access token with 401 invalid_token', async () => {
+    // a server on the same database whose tokens live one second
+    const shortLived = await startServer({ ...t.server.app.config, accessTokenTtl: 1 }, createLogger('silent'), t.db.db);
+    try {
+      const http1 = request(shortLived.http);
+      const res = await http1
+        .post('/auth/token')
+        .type('form')
+        .send({ grant_type: 'client_credentials', scope: 'system/Observation.rs', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await assertion('backend-rs', rsKey, 'RS384') });
+      expect([res.status, res.body.expires_in]).toEqual([200, 1]);
+      const read = () => http1.get(`/fhir/Observation/${observationId}`).set('Authorization', `Bearer ${res.body.access_token}`);
+      expect((await read()).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      const expired = await read();
+      expect([expired.status, expired.body.resourceType]).toEqual([401, 'OperationOutcome']);
+      expect(expired.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+    } finally {
+      await shortLived.close();
+    }
+  });
 });
 
 describe('a backend client whose keys are at its jwks_uri', () => {
