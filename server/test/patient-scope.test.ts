@@ -142,8 +142,32 @@ describe('a patient/ token for A', () => {
     expect(ids(res.body.entry[3].resource)).toEqual([]);
     const tx = { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: `Observation/${obsB}` } }] };
     expect((await t.http.post('/fhir').auth(token, { type: 'bearer' }).send(tx)).status).toBe(403);
-    expect((await get('/fhir/Patient/$export').set('Prefer', 'respond-async')).status).toBe(403);
+    expect((await get('/fhir/$export').set('Prefer', 'respond-async')).status).toBe(403); // system level spans every patient
     expect((await t.server.app.repo.read('Observation', obsB)).meta?.versionId).toBe('1');
+  });
+
+  it('exports A’s record alone with Patient/$export (B’s data is not in the files)', async () => {
+    const kicked = await get('/fhir/Patient/$export?_type=Patient,Observation').set('Prefer', 'respond-async');
+    expect(kicked.status, JSON.stringify(kicked.body)).toBe(202);
+    const status = new URL(kicked.headers['content-location']).pathname;
+    let manifest: { output: { type: string; url: string }[] } | undefined;
+    for (let i = 0; i < 200 && !manifest; i++) {
+      const res = await get(status);
+      if (res.status === 200) manifest = res.body;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    const found: string[] = [];
+    for (const file of manifest!.output) {
+      const text = (await get(new URL(file.url).pathname).expect(200)).text;
+      for (const line of text.trim().split('\n')) {
+        const r = JSON.parse(line);
+        found.push(`${r.resourceType}/${r.id}`);
+      }
+    }
+    expect(found).toContain(`Patient/${a}`);
+    expect(found).toContain(`Observation/${obsA}`);
+    expect(found).not.toContain(`Patient/${b}`);
+    expect(found).not.toContain(`Observation/${obsB}`);
   });
 
   it('conditional writes match within A’s record only', async () => {

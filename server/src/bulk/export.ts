@@ -79,6 +79,7 @@ async function exportScopes(db: Db, job: Job, baseUrl: string): Promise<Scope[]>
     );
     members = rows.map((r) => r.target_id);
   }
+  if (params.patients) members = members ? members.filter((m) => params.patients!.includes(m)) : params.patients;
   return params.types.map((type) => {
     const criteria: Criterion[] = [];
     if (params.level !== 'system') {

@@ -12,6 +12,8 @@ export interface ExportParams {
   typeFilters: Record<string, string[]>;
   /** The OAuth client that asked for it: only it may poll, download and cancel (absent under AUTH_MODE=open). */
   owner?: string;
+  /** Only these patients' compartments (a token bound to a patient exports that patient's record). */
+  patients?: string[];
 }
 
 export interface ExportOutput {

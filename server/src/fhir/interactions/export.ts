@@ -6,7 +6,7 @@ import { createJob, deleteJob, getJob, readFile, type ExportParams } from '../..
 import { patientCompartment } from '../../search/compartment.js';
 import { parseSearch } from '../../search/index.js';
 import type { FhirContext } from '../context.js';
-import { requireScope } from '../../auth/index.js';
+import { may, requireScope } from '../../auth/index.js';
 import { noteAccess, requestQuery } from '../../audit/index.js';
 import { resourceTypes } from '../definitions.js';
 import { badRequest, fhirError, informational, notFound } from '../outcome.js';
@@ -60,11 +60,17 @@ export async function exportKickoff(ctx: FhirContext): Promise<void> {
 
   // without _type: every type but AuditEvent (the audit trail is exported only when asked for by name)
   const params: ExportParams = { level, groupId: id, types: types.length ? types : allowed.filter((t) => t !== 'AuditEvent'), typeFilters, ...(since ? { since } : {}) };
-  // reading every exported type (all of them without _type), and the Group whose members are exported
-  // bulk data spans patients: a patient's compartment (patient/ scopes) is not enough
-  if (level === 'group') requireScope(ctx, 'Group', ['r'], true);
-  for (const t of params.types) requireScope(ctx, t, ['r', 's'], true);
+  // reading every exported type (all of them without _type), and the Group whose members are exported.
+  // A token bound to a patient exports that patient's record (Patient or Group level; the Group's
+  // members narrowed to that patient); otherwise bulk data spans patients and needs whole types.
   const principal = ctx.state.principal;
+  const patient = principal.kind === 'token' && level !== 'system' ? principal.patient : undefined;
+  if (level === 'group') requireScope(ctx, 'Group', ['r'], !patient);
+  for (const t of params.types) {
+    requireScope(ctx, t, ['r', 's'], !patient);
+    if (!may(ctx, t, 'r')) throw fhirError(403, 'forbidden', `A granular scope on ${t} does not reach a bulk export`);
+  }
+  if (patient) params.patients = [patient];
   if (principal.kind === 'token') params.owner = principal.clientId;
   const request = `${app.config.baseUrl}${ctx.path.slice(fhirMountPath(app.config).length)}${ctx.querystring ? `?${ctx.querystring}` : ''}`;
   const job = await createJob(app.db, request, params, app.config.exportMaxJobs);
