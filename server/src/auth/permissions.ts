@@ -123,8 +123,9 @@ export function requireSearchScope(ctx: FhirContext, types: string[], criteria: 
 }
 
 /**
- * 403 unless the scopes cover every action on type. `whole`: a patient's compartment is not enough
- * (bulk export, system history, conditional writes: operations that cannot be kept to one patient).
+ * 403 unless the scopes cover every action on type. `whole`: a patient's compartment or a granular
+ * query is not enough (system-level export, system history, Bundle searches that look into other
+ * types: operations not kept to one patient).
  */
 export function requireScope(ctx: FhirContext, type: string, actions: Action[], whole = false): void {
   const principal = ctx.state.principal;
