@@ -1,6 +1,6 @@
 // SMART v2 granular scopes (`patient/Observation.rs?category=...|laboratory`): a token reaches the
-// resources the scope's query matches, by id and in searches of that type; nothing else it could
-// reach them by (vread of other resources, history lists, includes, $everything, chains, writes).
+// resources the scope's query matches, by id and in searches of that type (Bundle entries too);
+// nothing else it could reach them by (history lists, includes, $everything, chains, writes).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,8 +87,19 @@ describe('patient/Observation.rs?category=laboratory for patient A', () => {
       .set('Content-Type', FHIR_JSON)
       .send(JSON.stringify({ resourceType: 'Observation', status: 'final', category: [{ coding: [{ system: CATEGORY, code: 'laboratory' }] }], code: { text: 'x' }, subject: { reference: `Patient/${a}` } }));
     expect(write.status).toBe(403);
-    const bundle = { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: `Observation/${obs.aLab}` } }] };
-    expect((await t.http.post('/fhir').auth(token, { type: 'bearer' }).set('Content-Type', FHIR_JSON).send(JSON.stringify(bundle))).body.entry[0].response.status).toBe('403');
+    // Bundle entries are checked as the same requests on their own URLs
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        { request: { method: 'GET', url: `Observation/${obs.aLab}` } },
+        { request: { method: 'GET', url: `Observation/${obs.aVital}` } },
+        { request: { method: 'GET', url: 'Observation?status=final' } },
+      ],
+    };
+    const answered = (await t.http.post('/fhir').auth(token, { type: 'bearer' }).set('Content-Type', FHIR_JSON).send(JSON.stringify(bundle))).body;
+    expect(answered.entry.map((e: { response: { status: string } }) => e.response.status.slice(0, 3))).toEqual(['200', '403', '200']);
+    expect(ids(answered.entry[2].resource)).toEqual([obs.aLab]);
   });
 });
 

@@ -6,7 +6,7 @@
 // patient/Observation.rs?category=...|laboratory) reach the resources their query matches, for
 // reading by id and single-type searches only: their query becomes a search criterion
 // (searchBounds) or a database check of the resource (requireReadable); every other use of them
-// (writes, includes, history lists, multi-type searches, bulk) is refused or left out, the safe side.
+// (writes, includes, history lists, multi-type searches, bulk export) is refused or left out, the safe side.
 // AuditEvent is reached only by a scope that names it, never by a wildcard.
 import type { Resource } from '@medplum/fhirtypes';
 import type { FhirContext } from '../fhir/context.js';
@@ -58,6 +58,11 @@ function granularReach(ctx: FhirContext, type: string, action: Action, scopes: R
   if (!alternatives.length) return 'none';
   const filter: Criterion = alternatives.length === 1 ? alternatives[0] : { kind: 'or', alternatives };
   return usable.some((s) => s.context === 'patient') ? { filter, patient: principal.patient } : { filter };
+}
+
+/** What can tell whether a stored resource matches a criterion: the repository, or an open transaction. */
+export interface Matcher {
+  matches(resourceType: string, id: string, criterion: Criterion): Promise<boolean>;
 }
 
 const isFiltered = (r: Reach): r is { filter: Criterion; patient?: string } => typeof r === 'object' && r.filter !== undefined;
@@ -175,14 +180,15 @@ export function requireInScope(ctx: FhirContext, resource: Resource, action: Act
 
 /**
  * A read by id: within the patient's compartment, and, through granular scopes, matching one of
- * their queries (checked in the database, on the current version's index rows).
+ * their queries (checked in the database, on the current version's index rows; inside a Bundle's
+ * transaction, db is that transaction).
  */
-export async function requireReadable(ctx: FhirContext, resource: Resource): Promise<void> {
+export async function requireReadable(ctx: FhirContext, resource: Resource, db: Matcher = ctx.state.repo): Promise<void> {
   const r = reach(ctx, resource.resourceType, 'r');
   if (!isFiltered(r)) return requireInScope(ctx, resource, 'r');
   const { baseUrl } = ctx.state.app.config;
   const inRecord = r.patient === undefined || inPatientCompartment(resource, r.patient, baseUrl);
-  if (!inRecord || !(await ctx.state.repo.matches(resource.resourceType, resource.id!, r.filter))) {
+  if (!inRecord || !(await db.matches(resource.resourceType, resource.id!, r.filter))) {
     throw forbidden(ctx, `${resource.resourceType}/${resource.id} is outside what the token's granular scopes reach`);
   }
 }

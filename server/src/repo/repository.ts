@@ -93,13 +93,8 @@ export class Repository {
   }
 
   /** Whether the current version of the resource matches the criterion (a granular scope's query). */
-  async matches(resourceType: string, id: string, criterion: Criterion): Promise<boolean> {
-    const b = new SqlBuilder();
-    const type = b.bind(resourceType);
-    const rid = b.bind(id);
-    const where = b.where([criterion], { type: 'r.resource_type', id: 'r.id', row: 'r' });
-    const { rows } = await this.db.query(`SELECT 1 FROM resources r WHERE r.resource_type = ${type} AND r.id = ${rid} AND NOT r.deleted AND ${where}`, b.params);
-    return rows.length > 0;
+  matches(resourceType: string, id: string, criterion: Criterion): Promise<boolean> {
+    return matchesIn(this.db, resourceType, id, criterion);
   }
 
   /** The current version as stored JSON text (resourceType first), for a read that sends it as it is. */
@@ -400,6 +395,20 @@ export class TransactionOps {
   search(request: SearchRequest, count: number): Promise<SearchPage> {
     return runSearch(this.tx, request, [request.resourceType], count, 'cheap');
   }
+
+  /** Repository.matches, inside this transaction (its own connection: PGlite has only one). */
+  matches(resourceType: string, id: string, criterion: Criterion): Promise<boolean> {
+    return matchesIn(this.tx, resourceType, id, criterion);
+  }
+}
+
+async function matchesIn(db: Queryable, resourceType: string, id: string, criterion: Criterion): Promise<boolean> {
+  const b = new SqlBuilder();
+  const type = b.bind(resourceType);
+  const rid = b.bind(id);
+  const where = b.where([criterion], { type: 'r.resource_type', id: 'r.id', row: 'r' });
+  const { rows } = await db.query(`SELECT 1 FROM resources r WHERE r.resource_type = ${type} AND r.id = ${rid} AND NOT r.deleted AND ${where}`, b.params);
+  return rows.length > 0;
 }
 
 function currentOrThrow(resourceType: string, id: string, row: CurrentRow | undefined): Resource {

@@ -27,8 +27,8 @@ export interface ProcessOptions {
   authorizeSearch(type: string): void;
   /** Criteria every match of a search or conditional entry of type must meet too (the caller's patient compartment). */
   bounds(type: string): Criterion[];
-  /** Throws when the caller may not read this resource (a read entry). */
-  checkRead(resource: Resource): Promise<void>;
+  /** Throws when the caller may not read this resource (a read entry; ops is the Bundle's transaction). */
+  checkRead(resource: Resource, ops: TransactionOps): Promise<void>;
 }
 
 export async function processTransaction(app: AppContext, parsed: (Entry | FhirError)[], options: ProcessOptions): Promise<Bundle> {
@@ -194,7 +194,7 @@ async function readEntry(app: AppContext, ops: TransactionOps, e: Entry, options
     return { resource: searchset, response: { status: statusLine(200) } };
   }
   const resource = await ops.read(e.type, e.id);
-  await options.checkRead(resource);
+  await options.checkRead(resource, ops);
   if (e.versionId && e.versionId !== resource.meta?.versionId) {
     throw notFound(`Only the current version can be read inside a transaction; ${e.type}/${e.id} is at ${resource.meta?.versionId}`);
   }

@@ -4,6 +4,7 @@ import { parseEntries, type Entry } from '../bundle/entries.js';
 import { interactionNeeds, requireReadable, requireScope, searchBounds } from '../../auth/index.js';
 import type { Action } from '../../auth/scopes.js';
 import { processBatch, processTransaction } from '../bundle/process.js';
+import type { TransactionOps } from '../../repo/index.js';
 import type { FhirContext } from '../context.js';
 import { badRequest, FhirError } from '../outcome.js';
 import { noteAccess, refuseAuditWrites, seen } from '../../audit/index.js';
@@ -33,7 +34,7 @@ export async function batchOrTransaction(ctx: FhirContext): Promise<void> {
     },
     authorizeSearch: (type: string) => requireScope(ctx, type, ['s']),
     bounds: (type: string) => searchBounds(ctx, [type]),
-    checkRead: (resource: Resource) => requireReadable(ctx, resource),
+    checkRead: (resource: Resource, ops: TransactionOps) => requireReadable(ctx, resource, ops),
   };
   // entries write through this request's repository: each change is audited in its transaction
   const audited = { ...app, repo: ctx.state.repo };
