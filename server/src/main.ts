@@ -52,7 +52,7 @@ function showDemoAccess(access: DemoAccess): void {
     `demo sign-ins (kept in ${demoAccessFile(config)}):`,
     ...access.accounts.map((a) => `  ${a.username.padEnd(10)} ${a.password}  (${a.role}${a.fhirUser ? `, ${a.fhirUser}` : ''})`),
     `  backend client ${access.client.client_id} / ${access.client.client_secret}, for example:`,
-    `  curl -u ${access.client.client_id}:${access.client.client_secret} -d grant_type=client_credentials -d scope=system/*.rs ${access.client.token_endpoint}`,
+    `  curl -u ${access.client.client_id}:${access.client.client_secret} -d grant_type=client_credentials -d 'scope=system/*.rs' ${access.client.token_endpoint}`,
   ];
   // to the terminal, not into the JSON log: passwords do not belong in log files
   process.stderr.write(`${lines.join('\n')}\n`);
