@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testServer, type TestServer } from './harness.js';
-import { authorize, exchange, launchParams, pkce } from './smart-flow.js';
+import { userToken } from './smart-flow.js';
 
 let t: TestServer;
 let admin = '';
@@ -14,11 +14,7 @@ const adminUser = { username: 'root.admin', password: 'admin-password-1' };
 const doctorUser = { username: 'dr.admin-test', password: 'doctor-password-1' };
 
 async function token(user: typeof adminUser, scope: string): Promise<string> {
-  const { verifier, challenge } = pkce();
-  const answer = await authorize(t, launchParams('app', scope, challenge), user);
-  const res = await exchange(t, 'app', answer.get('code')!, verifier);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body.access_token;
+  return (await userToken(t, 'app', user, scope)).access_token;
 }
 
 const as = (bearer: string) => ({

@@ -9,7 +9,7 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertValid } from '../src/fhir/validate.js';
 import { FHIR_JSON, testServer, type TestServer } from './harness.js';
-import { authorize, exchange, launchParams, pkce } from './smart-flow.js';
+import { userToken } from './smart-flow.js';
 
 let t: TestServer;
 let a: string;
@@ -24,11 +24,7 @@ const doctorUser = { username: 'dr.audit', password: 'audit-password-1' };
 const adminUser = { username: 'admin.audit', password: 'admin-password-1' };
 
 async function token(user: typeof doctorUser, scope: string): Promise<string> {
-  const { verifier, challenge } = pkce();
-  const answer = await authorize(t, launchParams('app', scope, challenge), user);
-  const res = await exchange(t, 'app', answer.get('code')!, verifier);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body.access_token;
+  return (await userToken(t, 'app', user, scope)).access_token;
 }
 
 /** The AuditEvents stored while fn ran (ids are time-ordered, so "new" is "not there before"). */

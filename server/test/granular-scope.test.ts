@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_JSON, testServer, type TestServer } from './harness.js';
-import { authorize, exchange, launchParams, pkce } from './smart-flow.js';
+import { userToken } from './smart-flow.js';
 
 const CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
 let t: TestServer;
@@ -16,11 +16,7 @@ const obs: Record<string, string> = {};
 const doctor = { username: 'dr.granular', password: 'granular-password' };
 
 async function tokenFor(scope: string, patient?: string): Promise<{ access_token: string; scope: string }> {
-  const { verifier, challenge } = pkce();
-  const answer = await authorize(t, launchParams('app', scope, challenge), doctor, patient ? { pick: { query: 'Gran', patient } } : {});
-  const res = await exchange(t, 'app', answer.get('code')!, verifier);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body;
+  return userToken(t, 'app', doctor, scope, patient ? { pick: { query: 'Gran', patient } } : {});
 }
 
 const get = (url: string, bearer: string) => t.http.get(url).auth(bearer, { type: 'bearer' });

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testServer, type TestServer } from './harness.js';
-import { authorize, exchange, launchParams, pkce } from './smart-flow.js';
+import { userToken } from './smart-flow.js';
 
 let t: TestServer;
 let a: string; // the patient in context
@@ -20,12 +20,9 @@ let readOnly: string; // patient/Observation.rs for A
 const doctor = { username: 'dr.who', password: 'tardis-password' };
 
 async function launchFor(scope: string, patient: string): Promise<string> {
-  const { verifier, challenge } = pkce();
-  const answer = await authorize(t, launchParams('app', scope, challenge), doctor, { pick: { query: 'Zed', patient } });
-  const res = await exchange(t, 'app', answer.get('code')!, verifier);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  expect(res.body.patient).toBe(patient);
-  return res.body.access_token;
+  const res = await userToken(t, 'app', doctor, scope, { pick: { query: 'Zed', patient } });
+  expect(res.patient).toBe(patient);
+  return res.access_token;
 }
 
 const get = (url: string, bearer = token) => t.http.get(url).auth(bearer, { type: 'bearer' });

@@ -123,3 +123,15 @@ export async function exchange(t: TestServer, clientId: string, code: string, ve
   if (auth) req.auth(clientId, auth.secret);
   return req.send({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier, ...(auth ? {} : { client_id: clientId }) });
 }
+
+/**
+ * A user's token for the public client clientId, through the whole flow (login, picker, consent,
+ * code exchange with PKCE); fails the test unless the token endpoint answers 200.
+ */
+export async function userToken(t: TestServer, clientId: string, user: User, scope: string, steps: Steps = {}) {
+  const { verifier, challenge } = pkce();
+  const answer = await authorize(t, launchParams(clientId, scope, challenge), user, steps);
+  const res = await exchange(t, clientId, answer.get('code')!, verifier);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body as { access_token: string; scope: string; patient?: string };
+}

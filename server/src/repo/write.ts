@@ -121,21 +121,15 @@ export interface VersionToWrite {
   previous?: Resource;
 }
 
-/** A version a transaction wrote: what its audit record is made from. */
-export interface Written {
-  resourceType: string;
-  id: string;
-  versionId: number;
-  method: WriteMethod;
-  /** The stored resource; for a delete, the version it ended. */
-  resource?: Resource;
-  /** The version it replaced (updates and deletes of a resource that had content). */
-  previous?: Resource;
-}
+/**
+ * A version a transaction wrote, as the hooks see it before commit (audit, authorization): resource
+ * is the stored resource, or for a delete the version it ended.
+ */
+export type Written = VersionToWrite;
 
 /**
  * A transaction that keeps a list of the versions written in it, so that they can be audited
- * before it commits (see Repository.withAudit).
+ * before it commits (see Repository.withHook).
  */
 export interface RecordingTx extends Queryable {
   written?: Written[];
@@ -163,7 +157,7 @@ export async function writeVersion(tx: RecordingTx, baseUrl: string, v: VersionT
     name,
   );
   if (rows[0]?.written !== 1) throw new ConcurrentWriteError();
-  tx.written?.push({ resourceType: v.resourceType, id: v.id, versionId: v.versionId, method: v.method, resource: stored ?? v.previous, previous: v.previous });
+  tx.written?.push({ ...v, resource: stored ?? v.previous });
   return stored;
 }
 
