@@ -9,6 +9,7 @@ import { allowedMethods, fhirRouter } from './fhir/router.js';
 import { logRequests } from './request-log.js';
 import { adminRoutes, bearerAuth, interactionRoutes, launcherRoutes, mountProvider } from './auth/index.js';
 import { auditAccess } from './audit/index.js';
+import { subscriptionWrites } from './subscriptions/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -19,7 +20,8 @@ export function createApp(app: AppContext): Koa {
     const state = (ctx as FhirContext).state;
     state.app = app;
     state.principal = { kind: 'anonymous' };
-    state.repo = app.repo;
+    // a Subscription is checked, and its owner recorded, in the transaction that writes it
+    state.repo = app.repo.withHook(subscriptionWrites(ctx as FhirContext));
     await next();
   });
   koa.use(logRequests());

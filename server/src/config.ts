@@ -33,6 +33,13 @@ export interface Config {
   dynamicRegistration: boolean;
   /** Let clients' jwks_uri be on this machine or a private network (refused by default: SSRF). */
   allowPrivateJwksUri: boolean;
+  /** Let rest-hook subscriptions POST to this machine or a private network (refused by default: SSRF). */
+  subscriptionAllowPrivateEndpoints: boolean;
+  /** Rest-hook retries: the first waits this long, each next one twice as long; after the last, status error. */
+  subscriptionRetryMs: number;
+  subscriptionMaxAttempts: number;
+  /** How often dispatchers look for work nobody notified them of (the LISTEN/NOTIFY safety net). */
+  subscriptionPollMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -60,6 +67,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accessTokenTtl: intSetting(env, 'ACCESS_TOKEN_TTL', 300),
     dynamicRegistration: booleanSetting(env, 'AUTH_DYNAMIC_REGISTRATION', false),
     allowPrivateJwksUri: booleanSetting(env, 'AUTH_ALLOW_PRIVATE_JWKS_URI', false),
+    subscriptionAllowPrivateEndpoints: booleanSetting(env, 'SUBSCRIPTION_ALLOW_PRIVATE_ENDPOINTS', false),
+    subscriptionRetryMs: intSetting(env, 'SUBSCRIPTION_RETRY_MS', 1000),
+    subscriptionMaxAttempts: intSetting(env, 'SUBSCRIPTION_MAX_ATTEMPTS', 5),
+    subscriptionPollMs: intSetting(env, 'SUBSCRIPTION_POLL_MS', 1000),
   };
 }
 

@@ -12,6 +12,7 @@ import { Repository } from './repo/index.js';
 import { startExportRunner } from './bulk/runner.js';
 import { createAuth } from './auth/index.js';
 import { AuditLog } from './audit/index.js';
+import { Subscriptions } from './subscriptions/index.js';
 
 export interface RunningServer {
   app: AppContext;
@@ -26,7 +27,8 @@ export async function createAppContext(config: Config, db: Db, log: Logger): Pro
   const auth = await createAuth(config, db);
   const exports = startExportRunner(db, log, { baseUrl: config.baseUrl, fileBytes: config.exportFileBytes });
   const repo = new Repository(db, config.baseUrl);
-  return { config, db, log, repo, exports, auth, audit: new AuditLog(repo, log) };
+  const subscriptions = new Subscriptions(db, repo, config, log, auth.provider);
+  return { config, db, log, repo, exports, auth, audit: new AuditLog(repo, log), subscriptions };
 }
 
 export async function startServer(config: Config, log: Logger, db?: Db): Promise<RunningServer> {
@@ -39,6 +41,7 @@ export async function startServer(config: Config, log: Logger, db?: Db): Promise
     server.once('error', reject);
     server.listen(config.port, resolve);
   });
+  await app.subscriptions.start(server);
   const { port } = server.address() as AddressInfo;
   return {
     app,
@@ -46,7 +49,9 @@ export async function startServer(config: Config, log: Logger, db?: Db): Promise
     url: `http://localhost:${port}`,
     async close() {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.subscriptions.stop(); // its websockets too: the server waits for every socket
+      await closed;
       await app.exports.stop();
       await app.audit.flush();
       if (!db) await database.close();

@@ -86,6 +86,10 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     accessTokenTtl: 300,
     dynamicRegistration: false,
     allowPrivateJwksUri: false,
+    subscriptionAllowPrivateEndpoints: false,
+    subscriptionRetryMs: 1000,
+    subscriptionMaxAttempts: 5,
+    subscriptionPollMs: 1000,
     ...overrides,
   };
 }

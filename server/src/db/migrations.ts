@@ -258,4 +258,83 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 11,
+    name: 'subscription outbox, state and notifications',
+    sql: `
+      -- The outbox: one row per version written, in the write's own transaction (a trigger on the
+      -- history table, so no write path can forget it). The dispatcher claims rows with SKIP LOCKED
+      -- and deletes them in the transaction that records what they caused, so each is handled once.
+      CREATE TABLE subscription_event (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        resource_type text NOT NULL,
+        resource_id text NOT NULL,
+        version_id integer NOT NULL,
+        method text NOT NULL,
+        at timestamptz NOT NULL
+      );
+      CREATE FUNCTION meridian_outbox_row() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO subscription_event (resource_type, resource_id, version_id, method, at)
+        VALUES (NEW.resource_type, NEW.id, NEW.version_id, NEW.method, NEW.last_updated);
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER resource_history_outbox AFTER INSERT ON resource_history
+        FOR EACH ROW EXECUTE FUNCTION meridian_outbox_row();
+      -- One wake-up per transaction (NOTIFY folds identical ones), per schema.
+      CREATE FUNCTION meridian_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('meridian_outbox_' || current_schema(), '');
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER subscription_event_notify AFTER INSERT ON subscription_event
+        FOR EACH STATEMENT EXECUTE FUNCTION meridian_outbox_notify();
+
+      -- Who created or last changed a Subscription (the SMART principal), so that it delivers only
+      -- what that caller could read.
+      CREATE TABLE subscription_owner (
+        subscription_id text PRIMARY KEY,
+        principal jsonb NOT NULL
+      );
+
+      -- Websocket binding tokens ($get-ws-binding-token), valid on every process.
+      CREATE TABLE subscription_ws_token (
+        token text PRIMARY KEY,
+        subscriptions text[] NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+
+      -- Per subscription: events counted since it started, and the delivery state of its channel.
+      CREATE TABLE subscription_state (
+        subscription_id text PRIMARY KEY,
+        events bigint NOT NULL DEFAULT 0,
+        failures integer NOT NULL DEFAULT 0,
+        last_sent timestamptz
+      );
+
+      -- Every notification a subscription generated (event_number is eventsSinceSubscriptionStart),
+      -- kept for $events; rest-hook delivery state alongside (websocket clients keep their own cursor).
+      CREATE TABLE subscription_notification (
+        subscription_id text NOT NULL,
+        event_number bigint NOT NULL,
+        resource_type text NOT NULL,
+        resource_id text NOT NULL,
+        version_id integer NOT NULL,
+        at timestamptz NOT NULL,
+        delivered_at timestamptz,
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt timestamptz,
+        PRIMARY KEY (subscription_id, event_number)
+      );
+      CREATE INDEX subscription_notification_due ON subscription_notification (next_attempt)
+        WHERE next_attempt IS NOT NULL;
+      CREATE FUNCTION meridian_delivery_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('meridian_delivery_' || current_schema(), '');
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER subscription_notification_notify AFTER INSERT ON subscription_notification
+        FOR EACH STATEMENT EXECUTE FUNCTION meridian_delivery_notify();
+    `,
+  },
 ];

@@ -38,6 +38,8 @@ export async function openPglite(dataDir?: string): Promise<Db> {
           throw err;
         }
       }),
+    // the schema is always public here (the channel name the triggers use)
+    listen: async (channel, onNotify) => pglite.listen(`${channel}_public`, onNotify),
     close: () => exclusive(() => pglite.close()),
   };
 }

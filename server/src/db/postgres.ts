@@ -50,6 +50,39 @@ export function openPostgres(options: PostgresOptions): Db {
         client.release(broken);
       }
     },
+    listen: (channel, onNotify) => listenOn(options, channel, onNotify),
     close: () => pool.end(),
+  };
+}
+
+/**
+ * LISTEN needs a connection of its own, held for as long as the listener lives; when it drops, a
+ * new one is opened a second later (what was notified meanwhile is found by the listener's poll).
+ */
+async function listenOn(options: PostgresOptions, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: options.connectionString, options: options.schema ? `-c search_path=${options.schema}` : undefined });
+    const reconnect = () => {
+      if (stopped || client !== c) return;
+      client = undefined;
+      retry = setTimeout(() => void connect().catch(reconnect), 1000);
+    };
+    c.on('error', reconnect);
+    c.on('end', reconnect);
+    c.on('notification', () => onNotify());
+    client = c;
+    await c.connect();
+    const { rows } = await c.query<{ schema: string }>('SELECT current_schema() AS schema');
+    await c.query(`LISTEN ${pg.escapeIdentifier(`${channel}_${rows[0].schema}`)}`);
+    onNotify(); // anything notified while there was no connection
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => undefined);
   };
 }

@@ -17,5 +17,11 @@ export interface Db extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs fn in one database transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Calls onNotify whenever a transaction that NOTIFYed `${channel}_<schema>` commits (the triggers
+   * of the subscription tables do), from any process on the database. Returns the unlisten.
+   * Notifications can be lost while a connection is down: listeners poll as well.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

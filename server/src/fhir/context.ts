@@ -8,6 +8,7 @@ import type { ExportRunner } from '../bulk/runner.js';
 import type { ResourceScope } from '../auth/scopes.js';
 import type { Auth } from '../auth/index.js';
 import type { Access, AuditLog } from '../audit/index.js';
+import type { Subscriptions } from '../subscriptions/index.js';
 
 /** Dependencies, built once at start and passed in explicitly (no global singletons). */
 export interface AppContext {
@@ -21,6 +22,8 @@ export interface AppContext {
   auth: Auth;
   /** Where AuditEvents of reads and sign-ins are written (writes audit themselves, in their transaction). */
   audit: AuditLog;
+  /** Subscription matching and delivery of this process. */
+  subscriptions: Subscriptions;
 }
 
 /**

@@ -20,6 +20,7 @@ import { fhirError, notFound } from './outcome.js';
 import { interactionNeeds, requireScope } from '../auth/index.js';
 import { refuseAuditWrites } from '../audit/index.js';
 import type { Action } from '../auth/scopes.js';
+import { bindingTokenOperation, eventsOperation, statusOperation } from '../subscriptions/index.js';
 
 export function fhirRouter(config: Config, prefix: string, version: string): Router<FhirState> {
   const router = new Router<FhirState>({ prefix: prefix || undefined });
@@ -84,6 +85,14 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
   router.get('/:type/:id/_history', h(history, typed('r')));
   router.get('/:type/:id/_history/:vid', h(vread, typed('r')));
   router.get('/:type/:id/\\$everything', h(everything, typed('r')));
+  // Subscriptions Backport IG operations (the owner checks are theirs)
+  const subscriptionRead: Need = () => ['Subscription', ['r']];
+  for (const [name, op] of [['status', statusOperation], ['events', eventsOperation], ['get-ws-binding-token', bindingTokenOperation]] as const) {
+    for (const path of [`/Subscription/:id/\\$${name}`, ...(name === 'events' ? [] : [`/Subscription/\\$${name}`])]) {
+      router.get(path, h(op, subscriptionRead));
+      router.post(path, h(op, subscriptionRead));
+    }
+  }
   router.get('/:type/:id/:compartmentType', h(compartmentSearch, checksItself));
   router.post('/:type/_search', h(search, checksItself));
   router.post('/:type/:id/\\$validate', h(validateOperation, typed()));

@@ -16,9 +16,10 @@ import { ConcurrentWriteError, createMany, writeVersion, type RecordingTx, type 
  */
 export type BeforeCommit = (tx: Appender, written: Written[]) => Promise<void>;
 
-/** Where a hook adds the resources it makes (AuditEvents) to the write's transaction. */
+/** Where a hook adds to the write's transaction: resources it makes (AuditEvents), rows of its own. */
 export interface Appender {
   append(resources: Resource[]): Promise<void>;
+  run(sql: string, params: unknown[]): Promise<void>;
 }
 
 export interface WriteResult {
@@ -157,10 +158,21 @@ export class Repository {
   private async createWithHooks(resource: Resource): Promise<ConditionalCreateResult> {
     const id = newResourceId();
     const added: Resource[] = [];
-    const collect: Appender = { append: async (resources) => void added.push(...resources) };
+    const statements: [string, unknown[]][] = [];
+    const collect: Appender = { append: async (resources) => void added.push(...resources), run: async (sql, params) => void statements.push([sql, params]) };
     const written: Written[] = [{ resourceType: resource.resourceType, id, versionId: 1, method: 'POST', resource: { ...resource, id } as Resource }];
     for (const hook of this.hooks) await hook(collect, written);
-    const [stored] = await createMany(this.db, this.baseUrl, [{ resource, id }, ...added.map((r) => ({ resource: r, id: newResourceId() }))]);
+    const items = [{ resource, id }, ...added.map((r) => ({ resource: r, id: newResourceId() }))];
+    if (!statements.length) {
+      const [stored] = await createMany(this.db, this.baseUrl, items);
+      return { resource: stored, created: true, matched: false };
+    }
+    // a hook's own rows (a Subscription's owner) need a transaction of a few statements
+    const [stored] = await this.db.transaction(async (tx) => {
+      const created = await createMany(tx, this.baseUrl, items);
+      for (const [sql, params] of statements) await tx.query(sql, params);
+      return created;
+    });
     return { resource: stored, created: true, matched: false };
   }
 
@@ -327,6 +339,11 @@ export class TransactionOps {
     );
     for (const row of rows) found.set(`${row.content.resourceType}/${row.content.id}`, inReadingOrder(row.content));
     return found;
+  }
+
+  /** A statement of a hook's own, in this transaction. */
+  async run(sql: string, params: unknown[]): Promise<void> {
+    await this.tx.query(sql, params);
   }
 
   /** Conditional criteria parsed strictly (a 400 names what is wrong). */

@@ -1,0 +1,26 @@
+// A subscription delivers only what its owner (who last wrote it) could read: the owner's SMART
+// principal is kept with it, and the same permission code that bounds the owner's searches bounds
+// what the dispatcher matches (a patient-bound token: that patient's compartment only).
+import type { Config } from '../config.js';
+import type { FhirContext, Principal } from '../fhir/context.js';
+import { reach, searchBounds } from '../auth/index.js';
+import type { Criterion } from '../search/index.js';
+
+/** What is kept of the writer: all but nothing secret (no token; scopes, client, patient, user). */
+export function ownerOf(principal: Principal): Principal {
+  return principal.kind === 'token' ? { ...principal } : principal;
+}
+
+/** The owner's reach on a type, as search criteria; undefined when the owner may not read that type at all. */
+export function ownerBounds(config: Config, owner: Principal, resourceType: string): Criterion[] | undefined {
+  const ctx = { state: { principal: owner, app: { config } } } as unknown as FhirContext;
+  if (reach(ctx, resourceType, 's') === 'none' || reach(ctx, resourceType, 'r') === 'none') return undefined;
+  return searchBounds(ctx, [resourceType]);
+}
+
+/** Whether a caller is the subscription's owner: the same client, user and patient (anyone, when both are open). */
+export function sameOwner(caller: Principal, owner: Principal): boolean {
+  if (caller.kind === 'open') return true;
+  if (caller.kind !== 'token' || owner.kind !== 'token') return false;
+  return caller.clientId === owner.clientId && caller.accountId === owner.accountId && caller.patient === owner.patient;
+}

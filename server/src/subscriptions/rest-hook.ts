@@ -1,0 +1,177 @@
+// Rest-hook delivery. Due notifications are claimed with a lease (SKIP LOCKED, so two processes never
+// send the same one at once), POSTed, and marked delivered; a failure is retried with exponential
+// backoff, and after the last attempt the subscription goes to status error with the reason.
+// At-least-once: a process that dies between the POST and the mark sends it again after the lease.
+import type { Config } from '../config.js';
+import type { Db } from '../db/index.js';
+import type { Logger } from '../logger.js';
+import type { Repository } from '../repo/index.js';
+import { endpointReachable } from './endpoint.js';
+import { setStatus } from './lifecycle.js';
+import { notificationBundle, storedEvents, type StoredEvent } from './notification.js';
+import { isLive, type KnownSubscription, type SubscriptionRegistry } from './registry.js';
+import type { SubscriptionSpec } from './spec.js';
+
+const LEASE_SECONDS = 70;
+
+export class RestHooks {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private timer?: NodeJS.Timeout;
+  private unlisten?: () => Promise<void>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly repo: Repository,
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly registry: SubscriptionRegistry,
+  ) {}
+
+  async start(): Promise<void> {
+    this.unlisten = await this.db.listen('meridian_delivery', () => this.wake());
+    this.timer = setInterval(() => this.wake(), Math.min(this.config.subscriptionPollMs, this.config.subscriptionRetryMs));
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.unlisten?.();
+    await this.running;
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          while (!this.stopped && (await this.deliverDue()) > 0);
+        } catch (err) {
+          this.log.error({ error: (err as Error).message }, 'rest-hook delivery failed');
+        }
+      } while (this.again && !this.stopped);
+      this.running = undefined;
+    })();
+  }
+
+  /** Claims and sends what is due; returns how many it claimed. */
+  private async deliverDue(): Promise<number> {
+    const { rows } = await this.db.query<{ subscription_id: string; event_number: string; attempts: number }>(
+      `UPDATE subscription_notification n SET attempts = n.attempts + 1, next_attempt = now() + make_interval(secs => $1)
+       FROM (SELECT subscription_id, event_number FROM subscription_notification
+             WHERE next_attempt <= now() ORDER BY next_attempt LIMIT 50 FOR UPDATE SKIP LOCKED) d
+       WHERE n.subscription_id = d.subscription_id AND n.event_number = d.event_number
+       RETURNING n.subscription_id, n.event_number::text AS event_number, n.attempts`,
+      [LEASE_SECONDS],
+    );
+    if (!rows.length) return 0;
+    const subscriptions = await this.registry.current(this.db);
+    const bySub = new Map<string, typeof rows>();
+    for (const r of rows) bySub.set(r.subscription_id, [...(bySub.get(r.subscription_id) ?? []), r]);
+    await Promise.all(
+      [...bySub].map(async ([id, claimed]) => {
+        claimed.sort((a, b) => Number(BigInt(a.event_number) - BigInt(b.event_number)));
+        const sub = subscriptions.get(id);
+        if (!sub || !isLive(sub.spec) || sub.spec.channel !== 'rest-hook') {
+          // off, in error, deleted or changed to another channel: kept for $events, not sent
+          await this.db.query('UPDATE subscription_notification SET next_attempt = NULL WHERE subscription_id = $1 AND event_number = ANY($2::bigint[])', [id, claimed.map((c) => c.event_number)]);
+          return;
+        }
+        const range = claimed.map((c) => BigInt(c.event_number));
+        const events = (await storedEvents(this.db, [{ subscription: id, after: String(range[0] - 1n), until: String(range[range.length - 1]) }], sub.spec.content === 'full-resource')).get(id) ?? [];
+        const wanted = new Set(claimed.map((c) => c.event_number));
+        for (const event of events.filter((e) => wanted.has(e.eventNumber))) {
+          const attempts = claimed.find((c) => c.event_number === event.eventNumber)!.attempts;
+          await this.deliverOne(sub, event, attempts);
+        }
+      }),
+    );
+    return rows.length;
+  }
+
+  private async deliverOne(sub: KnownSubscription, event: StoredEvent, attempts: number): Promise<void> {
+    const { spec } = sub;
+    const failure = await this.send(spec, event);
+    if (!failure) {
+      await this.db.query('UPDATE subscription_notification SET delivered_at = now(), next_attempt = NULL WHERE subscription_id = $1 AND event_number = $2', [spec.id, event.eventNumber]);
+      await this.db.query('UPDATE subscription_state SET failures = 0, last_sent = now() WHERE subscription_id = $1', [spec.id]);
+      return;
+    }
+    if (attempts < this.config.subscriptionMaxAttempts) {
+      const delay = this.config.subscriptionRetryMs * 2 ** (attempts - 1);
+      await this.db.query('UPDATE subscription_notification SET next_attempt = now() + make_interval(secs => $3) WHERE subscription_id = $1 AND event_number = $2', [spec.id, event.eventNumber, delay / 1000]);
+      this.log.warn({ subscription: spec.id, event: event.eventNumber, attempts, retryInMs: delay, error: failure }, 'rest-hook delivery failed; will retry');
+      return;
+    }
+    await this.db.query('UPDATE subscription_notification SET next_attempt = NULL WHERE subscription_id = $1 AND event_number = $2', [spec.id, event.eventNumber]);
+    await this.db.query('UPDATE subscription_state SET failures = failures + 1 WHERE subscription_id = $1', [spec.id]);
+    await setStatus(this.repo, this.log, spec.id, 'error', `Delivery of event ${event.eventNumber} failed ${attempts} times: ${failure}`);
+  }
+
+  /** POSTs one notification; returns why it failed, or undefined when the endpoint took it (2xx). */
+  private async send(spec: SubscriptionSpec, event: StoredEvent): Promise<string | undefined> {
+    const request = restHookRequest(this.config.baseUrl, spec, 'event-notification', [event]);
+    return post(spec, request, this.config.subscriptionAllowPrivateEndpoints);
+  }
+
+  /** The handshake of a topic-based rest-hook subscription: undefined when the endpoint accepted it. */
+  handshake(spec: SubscriptionSpec): Promise<string | undefined> {
+    return post(spec, restHookRequest(this.config.baseUrl, spec, 'handshake', []), this.config.subscriptionAllowPrivateEndpoints);
+  }
+
+  /** Sets a requested subscription up: a handshake for topic-based rest-hooks, then active (or error). */
+  async activate(id: string): Promise<void> {
+    const sub = (await this.registry.current(this.db)).get(id);
+    if (!sub || sub.spec.status !== 'requested') return;
+    if (sub.spec.channel === 'rest-hook' && sub.spec.topic) {
+      const failure = await this.handshake(sub.spec);
+      if (failure) return setStatus(this.repo, this.log, id, 'error', `Handshake failed: ${failure}`, 'requested');
+    }
+    await setStatus(this.repo, this.log, id, 'active', undefined, 'requested');
+  }
+}
+
+interface HookRequest {
+  url: string;
+  method: 'POST' | 'PUT';
+  body?: string;
+  contentType?: string;
+}
+
+/**
+ * What a notification is on the wire. Topic-based: a notification Bundle POSTed to the endpoint.
+ * R4 criteria subscriptions (R4 Subscription, rest-hook): no payload, an empty POST; with a payload,
+ * the resource PUT to endpoint/Type/id.
+ */
+function restHookRequest(baseUrl: string, spec: SubscriptionSpec, type: 'handshake' | 'heartbeat' | 'event-notification', events: StoredEvent[]): HookRequest {
+  const contentType = spec.payload ?? 'application/fhir+json';
+  if (spec.topic) {
+    const bundle = notificationBundle({ baseUrl, spec, status: type === 'handshake' ? 'requested' : 'active', type, eventsSinceStart: events.at(-1)?.eventNumber ?? '0', events });
+    return { url: spec.endpoint!, method: 'POST', body: JSON.stringify(bundle), contentType };
+  }
+  const event = events[0];
+  if (!spec.payload || !event?.resource) return { url: spec.endpoint!, method: 'POST' };
+  return { url: `${spec.endpoint!.replace(/\/+$/, '')}/${event.resourceType}/${event.id}`, method: 'PUT', body: JSON.stringify(event.resource), contentType };
+}
+
+async function post(spec: SubscriptionSpec, request: HookRequest, allowPrivate: boolean): Promise<string | undefined> {
+  const refused = await endpointReachable(request.url, allowPrivate);
+  if (refused) return refused;
+  try {
+    const headers: Record<string, string> = Object.fromEntries(spec.headers);
+    if (request.contentType) headers['Content-Type'] = request.contentType;
+    const res = await fetch(request.url, { method: request.method, headers, body: request.body, redirect: 'manual', signal: AbortSignal.timeout(spec.timeoutSeconds * 1000) });
+    await res.arrayBuffer().catch(() => undefined);
+    return res.ok ? undefined : `the endpoint answered ${res.status}`;
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    return e.name === 'TimeoutError' ? `no answer within ${spec.timeoutSeconds} s` : `${e.cause?.code ?? e.message}`;
+  }
+}
