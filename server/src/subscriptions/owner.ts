@@ -5,10 +5,18 @@ import type { Config } from '../config.js';
 import type { FhirContext, Principal } from '../fhir/context.js';
 import { reach, searchBounds } from '../auth/index.js';
 import type { Criterion } from '../search/index.js';
+import { resourceScopes } from '../auth/scopes.js';
 
-/** What is kept of the writer: all but nothing secret (no token; scopes, client, patient, user). */
-export function ownerOf(principal: Principal): Principal {
-  return principal.kind === 'token' ? { ...principal } : principal;
+/** The owner as stored (JSON): the principal with its scopes as text (there is no token in it). */
+export type StoredOwner = Exclude<Principal, { kind: 'token' }> | (Omit<Extract<Principal, { kind: 'token' }>, 'scopes'> & { scopes: string });
+
+export function ownerOf(principal: Principal): StoredOwner {
+  return principal.kind === 'token' ? { ...principal, scopes: principal.scopes.map((s) => s.text).join(' ') } : principal;
+}
+
+export function ownerFrom(stored: StoredOwner | null): Principal {
+  if (!stored) return { kind: 'anonymous' }; // written around the API: it reaches nothing
+  return stored.kind === 'token' ? { ...stored, scopes: resourceScopes(stored.scopes) } : stored;
 }
 
 /** The owner's reach on a type, as search criteria; undefined when the owner may not read that type at all. */

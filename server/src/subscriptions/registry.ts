@@ -7,7 +7,7 @@ import type { Queryable } from '../db/index.js';
 import type { Principal } from '../fhir/context.js';
 import type { Logger } from '../logger.js';
 import type { Criterion } from '../search/index.js';
-import { ownerBounds } from './owner.js';
+import { ownerBounds, ownerFrom, type StoredOwner } from './owner.js';
 import { subscriptionSpec, type SubscriptionSpec } from './spec.js';
 
 export interface KnownSubscription {
@@ -34,7 +34,7 @@ export class SubscriptionRegistry {
       'meridian_subscriptions_key',
     );
     if (rows[0].key === this.key) return this.all;
-    const { rows: subs } = await db.query<{ content: Subscription; principal: Principal | null }>(
+    const { rows: subs } = await db.query<{ content: Subscription; principal: StoredOwner | null }>(
       `SELECT r.content, o.principal FROM resources r LEFT JOIN subscription_owner o ON o.subscription_id = r.id
        WHERE r.resource_type = 'Subscription' AND NOT r.deleted`,
     );
@@ -42,8 +42,7 @@ export class SubscriptionRegistry {
     for (const { content, principal } of subs) {
       try {
         const spec = subscriptionSpec(content, { baseUrl: this.config.baseUrl, allowPrivateEndpoints: this.config.subscriptionAllowPrivateEndpoints });
-        // no owner on record (written around the API): it reaches nothing
-        const owner: Principal = principal ?? { kind: 'anonymous' };
+        const owner = ownerFrom(principal);
         all.set(spec.id, { spec, owner, bounds: ownerBounds(this.config, owner, spec.resourceType) });
       } catch (err) {
         this.log.warn({ subscription: content.id, error: (err as Error).message }, 'a stored Subscription cannot be delivered');
