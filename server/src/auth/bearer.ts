@@ -6,7 +6,7 @@ import type { Provider } from 'oidc-provider';
 import type { Config } from '../config.js';
 import type { FhirContext, Principal } from '../fhir/context.js';
 import { fhirError } from '../fhir/outcome.js';
-import { writeGuard } from './permissions.js';
+import { deviceGuard, writeGuard } from './permissions.js';
 import { effectiveScope } from './provider.js';
 import { resourceScopes } from './scopes.js';
 
@@ -24,6 +24,8 @@ export function bearerAuth(config: Config, provider: Provider, prefix: string): 
     state.principal = await authenticate(ctx, config, provider);
     // a patient-bound token writes only into that patient's record, whatever the path
     if (state.principal.kind === 'token' && state.principal.patient) state.repo = state.repo.withHook(writeGuard(ctx as unknown as FhirContext));
+    // a device writes its own Observations and nothing else
+    if (state.principal.kind === 'token' && state.principal.device) state.repo = state.repo.withHook(deviceGuard(ctx as unknown as FhirContext, state.principal.device));
     return next();
   };
 }
@@ -41,7 +43,7 @@ export async function authenticate(ctx: Koa.Context, config: Config, provider: P
   if (!token || token.isExpired) throw unauthorized('The access token is unknown, expired or revoked', 'invalid_token');
   const audience = [token.aud].flat();
   if (!audience.includes(config.baseUrl)) throw unauthorized('The access token is not for this server', 'invalid_token');
-  const extra = (token.extra ?? {}) as { patient?: unknown; role?: unknown; username?: unknown; fhirUser?: unknown };
+  const extra = (token.extra ?? {}) as { patient?: unknown; role?: unknown; username?: unknown; fhirUser?: unknown; device?: unknown };
   return {
     kind: 'token',
     clientId: token.clientId!,
@@ -51,5 +53,6 @@ export async function authenticate(ctx: Koa.Context, config: Config, provider: P
     role: typeof extra.role === 'string' ? extra.role : undefined,
     username: typeof extra.username === 'string' ? extra.username : undefined,
     fhirUser: typeof extra.fhirUser === 'string' ? extra.fhirUser : undefined,
+    device: typeof extra.device === 'string' ? extra.device : undefined,
   };
 }

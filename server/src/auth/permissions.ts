@@ -208,6 +208,25 @@ export function writeGuard(ctx: FhirContext): BeforeCommit {
   };
 }
 
+/**
+ * For a device's token (a backend client bound to a Device): every version it writes must be a new
+ * Observation whose device is that Device. Readings cannot be changed, deleted or attributed to
+ * another device by it.
+ */
+export function deviceGuard(ctx: FhirContext, device: string): BeforeCommit {
+  return async (_ops, written) => {
+    for (const w of written) {
+      if (w.resourceType !== 'Observation' || w.method === 'DELETE' || w.previous) {
+        throw forbidden(ctx, `A device (${device}) may only create Observations`);
+      }
+      const reference = (w.resource as { device?: { reference?: string } } | undefined)?.device?.reference;
+      if (reference !== device && reference !== `${ctx.state.app.config.baseUrl}/${device}`) {
+        throw forbidden(ctx, `Observation.device must be ${device}, the device this client is (got ${reference ?? 'none'})`);
+      }
+    }
+  };
+}
+
 /** Whether the caller may read this resource (includes, history entries; never through a granular scope). */
 export function mayRead(ctx: FhirContext, resource: Resource): boolean {
   const r = reach(ctx, resource.resourceType, 'r');

@@ -62,10 +62,22 @@ export function createProvider(o: ProviderOptions): Provider {
       launch: null,
     },
     // the launch context of the grant, in the access token (bearer.ts reads it) and in introspection
-    async extraTokenClaims(_ctx, token) {
+    async extraTokenClaims(ctx, token) {
+      // a device's backend client: its tokens carry the Device it is (bearer.ts: it writes as that device only)
+      const device = (ctx.oidc.client as { meridian_device?: string } | undefined)?.meridian_device;
+      if (device) return { device };
       const grantId = (token as { grantId?: string }).grantId;
       const context = grantId ? await o.contexts.forGrant(grantId) : undefined;
       return context ? contextClaims(context) : undefined;
+    },
+    // meridian_device: "Device/<id>" binds a backend-services client to the device it is
+    extraClientMetadata: {
+      properties: ['meridian_device'],
+      validator(_ctx, key, value) {
+        if (key === 'meridian_device' && value !== undefined && (typeof value !== 'string' || !/^Device\/[A-Za-z0-9\-.]{1,64}$/.test(value))) {
+          throw new errors.InvalidClientMetadata('meridian_device must be a reference "Device/<id>"');
+        }
+      },
     },
     // offline_access: a refresh token that outlives the session; online_access: one that ends with it
     async issueRefreshToken(_ctx, client, code) {

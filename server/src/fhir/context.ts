@@ -47,6 +47,8 @@ export type Principal =
       /** The user's sign-in name and FHIR resource (Practitioner/123), for the audit trail. */
       username?: string;
       fhirUser?: string;
+      /** The Device a device's backend client is (client metadata meridian_device). */
+      device?: string;
     };
 
 export interface FhirState {

@@ -9,6 +9,7 @@ import { Dispatcher, type EventConsumer } from './dispatcher.js';
 import { SubscriptionRegistry } from './registry.js';
 import { RestHooks } from './rest-hook.js';
 import { WebsocketHub } from './websocket.js';
+import { vitalSignAlerts } from './vitals.js';
 
 export { subscriptionWrites } from './hook.js';
 export { statusOperation, eventsOperation, bindingTokenOperation, websocketUrl } from './operations.js';
@@ -20,7 +21,7 @@ export class Subscriptions {
   readonly restHooks: RestHooks;
   readonly hub: WebsocketHub;
 
-  constructor(db: Db, repo: Repository, config: Config, log: Logger, provider: Provider, consumers: EventConsumer[] = []) {
+  constructor(db: Db, repo: Repository, config: Config, log: Logger, provider: Provider, consumers: EventConsumer[] = [vitalSignAlerts(config.baseUrl)]) {
     this.registry = new SubscriptionRegistry(config, log);
     this.restHooks = new RestHooks(db, repo, config, log, this.registry);
     this.hub = new WebsocketHub(db, config, log, this.registry, provider, `${fhirMountPath(config)}/ws`);
