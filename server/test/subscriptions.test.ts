@@ -301,3 +301,14 @@ describe('rest-hook endpoints on this machine or a private network', () => {
     }
   });
 });
+
+describe('CapabilityStatement', () => {
+  it('lists the topics, the operations and the websocket URL', async () => {
+    const cs = (await t.http.get('/fhir/metadata').expect(200)).body;
+    const sub = cs.rest[0].resource.find((r: any) => r.type === 'Subscription');
+    expect(sub.extension.map((e: any) => e.valueCanonical)).toContain(VITALS);
+    expect(sub.extension).toHaveLength(5);
+    expect(sub.operation.map((o: any) => o.name)).toEqual(expect.arrayContaining(['status', 'events', 'get-ws-binding-token']));
+    expect(cs.rest[0].extension[0]).toEqual({ url: 'http://hl7.org/fhir/StructureDefinition/capabilitystatement-websocket', valueUri: wsUrl });
+  });
+});

@@ -5,6 +5,9 @@ import { authIssuer, type Config } from '../config.js';
 import { smartConfiguration } from '../auth/discovery.js';
 import { indexedParams } from '../search/registry.js';
 import { resourceTypes } from './definitions.js';
+import { TOPICS } from '../subscriptions/topics.js';
+
+const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport';
 
 const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
 /** AuditEvents are written by the server (audit/): through the API they are only read. */
@@ -65,7 +68,26 @@ export function capabilityStatement(config: Config, version: string, date: strin
           ]
         : []),
       ...(type === 'Group' ? [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' }] : []),
+      ...(type === 'Subscription'
+        ? [
+            { name: 'status', definition: `${BACKPORT}/OperationDefinition/backport-subscription-status` },
+            { name: 'events', definition: `${BACKPORT}/OperationDefinition/backport-subscription-events` },
+            { name: 'get-ws-binding-token', definition: `${BACKPORT}/OperationDefinition/backport-subscription-get-ws-binding-token` },
+          ]
+        : []),
     ],
+    ...(type === 'Subscription'
+      ? {
+          supportedProfile: [`${BACKPORT}/StructureDefinition/backport-subscription`],
+          documentation:
+            'R4 criteria subscriptions (criteria is a search URL, matched by the search engine) and topic-based ones ' +
+            '(Subscriptions R5 Backport IG 1.1: criteria is one of the topics below, with backport-filter-criteria on its ' +
+            'filter parameters), on rest-hook and websocket channels; payload empty, id-only or full-resource; handshake ' +
+            'and heartbeat; $status, $events, $get-ws-binding-token. A subscription delivers only what its owner (who ' +
+            'last wrote it) may read. Topics: ' + TOPICS.map((t) => `${t.url} (${t.title}; filters: ${t.filters.join(', ')})`).join('; '),
+          extension: TOPICS.map((t) => ({ url: `${BACKPORT}/StructureDefinition/capabilitystatement-subscriptiontopic-canonical`, valueCanonical: t.url })),
+        }
+      : {}),
   }));
   const smart = smartConfiguration(config, authIssuer(config));
   return {
@@ -111,6 +133,7 @@ export function capabilityStatement(config: Config, version: string, date: strin
           ],
         },
         resource,
+        extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/capabilitystatement-websocket', valueUri: `${config.baseUrl.replace(/^http/, 'ws')}/ws` }],
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
         operation: [
           { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' },
