@@ -48,6 +48,8 @@ const INVARIANT_EXTRAS: Record<string, Record<string, unknown>> = {
   ImmunizationRecommendation: { recommendation: [{ vaccineCode: [{ text: 'sample' }], forecastStatus: { text: 'due' } }] },
   InsurancePlan: { name: 'sample' },
   Linkage: { item: [{ type: 'source', resource: { display: 'a' } }, { type: 'alternate', resource: { display: 'b' } }] },
+  // a subscription Meridian can deliver (it refuses others at create); off, so the server does not activate it
+  Subscription: { status: 'off', criteria: 'Patient', channel: { type: 'websocket' } },
   StructureDefinition: { differential: { element: [{ id: 'Patient', path: 'Patient' }] }, type: 'Patient', baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient', derivation: 'constraint' },
   TerminologyCapabilities: { description: 'sample', kind: 'requirements' },
 };
