@@ -1,7 +1,8 @@
 // npm run bench: Meridian's REST create and read-by-id, next to raw `pg` doing the same rows in the
 // same database in the same run (DESIGN.md principle 6: speed claims are ratios to a baseline); then
-// searches (search.ts), then bulk ingest and $export (bulk.ts), in the same database and server. All
-// data comes from one population of the seed generator (population.ts).
+// searches (search.ts), then bulk ingest and $export (bulk.ts), then websocket notification latency
+// (subscriptions.ts), in the same database and server. All data but the subscription phase's own
+// Observations comes from one population of the seed generator (population.ts).
 // See bench/README.md for what is measured and how to read the table.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -16,6 +17,7 @@ import { envInt, expectOk, HttpClient, log, percentile, runWorkers, seededRandom
 import { checkStored, isVitalSign, loadBundles, Population, practiceIndex, SEED as POPULATION_SEED, type PracticeIndex, type StoredRow } from './population.js';
 import { searchPhase, searchReport } from './search.js';
 import { freePort, startServer } from './server-process.js';
+import { subscriptionPhase, subscriptionReport } from './subscriptions.js';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/meridian_bench';
 const CREATES = envInt('BENCH_CREATES', 4000); // timed creates per create phase
@@ -32,6 +34,10 @@ const INGEST_BUNDLES = envInt('BENCH_INGEST_BUNDLES', 150); // timed patient tra
 const INGEST_WARMUP = envInt('BENCH_INGEST_WARMUP', 8); // untimed Bundles before each
 const EXPORT = process.env.BENCH_EXPORT !== '0'; // BENCH_EXPORT=0 skips the $export phase
 const EXPORT_FILE_BYTES = envInt('BENCH_EXPORT_FILE_BYTES', 16 * 1024 * 1024); // ndjson file size limit, both sides (Meridian's default)
+const SUBSCRIPTIONS = process.env.BENCH_SUBSCRIPTIONS !== '0'; // BENCH_SUBSCRIPTIONS=0 skips the subscription phase
+const SUB_CLIENTS = envInt('BENCH_SUB_CLIENTS', 50); // websocket subscribers, one Subscription each
+const SUB_RATE = envInt('BENCH_SUB_RATE', 100); // Observations POSTed per second
+const SUB_SECONDS = envInt('BENCH_SUB_SECONDS', 30); // for this many seconds
 const CLIENTS = 8; // the concurrent phase: 8 HTTP clients / 8 pg connections
 const BULK_CLIENTS = 4; // ingest: 4 HTTP clients / 4 pg connections; $export: 4 concurrent downloads
 const LOAD_CLIENTS = 4; // untimed loading of generated patient Bundles
@@ -325,6 +331,17 @@ async function main(): Promise<void> {
       process.stdout.write(`\n${bulkTable}`);
       appendFileSync(latest, `\n${bulkTable}`);
       log('appended the bulk table to bench/results/latest.md');
+    }
+
+    if (SUBSCRIPTIONS) {
+      // Last: its Observations (one Patient's heart rates, dated now) would otherwise join the search
+      // data and the export, which compare with baselines that do not hold them.
+      const subscriptions = await subscriptionPhase(http, control, { port, clients: SUB_CLIENTS, rate: SUB_RATE, seconds: SUB_SECONDS });
+      const context = `Postgres ${pgVersion}, Node ${process.version}, ${os.cpus().length} CPUs, Meridian DB_POOL_SIZE=16; git ${gitRevision()}.`;
+      const subscriptionTable = subscriptionReport(subscriptions, context);
+      process.stdout.write(`\n${subscriptionTable}`);
+      appendFileSync(latest, `\n${subscriptionTable}`);
+      log('appended the subscription table to bench/results/latest.md');
     }
   } finally {
     await server?.stop();
