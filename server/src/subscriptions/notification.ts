@@ -92,7 +92,7 @@ export const toStoredEvent = (r: NotificationRow): StoredEvent => ({
 
 /**
  * Stored notifications of several subscriptions, each after its own event number (and up to
- * `until`), oldest first; withContent: with each version's content (from history).
+ * `until`), oldest first, at most `limit` per subscription; withContent: with each version's content.
  */
 export async function storedEvents(
   db: Queryable,
@@ -102,13 +102,18 @@ export async function storedEvents(
 ): Promise<Map<string, StoredEvent[]>> {
   const out = new Map<string, StoredEvent[]>();
   if (!after.length) return out;
+  // one index range scan per subscription (LATERAL + LIMIT): a join over the whole table is what
+  // the planner picks while the table grows faster than it is analyzed
   const { rows } = await db.query<NotificationRow>(
     `SELECT n.subscription_id, n.event_number::text AS event_number, n.resource_type, n.resource_id, n.version_id, n.at
             ${withContent ? ', h.content' : ''}
      FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS c(sub, after, until)
-     JOIN subscription_notification n ON n.subscription_id = c.sub AND n.event_number > c.after AND (c.until IS NULL OR n.event_number <= c.until)
+     CROSS JOIN LATERAL (
+       SELECT * FROM subscription_notification n
+       WHERE n.subscription_id = c.sub AND n.event_number > c.after AND (c.until IS NULL OR n.event_number <= c.until)
+       ORDER BY n.event_number LIMIT $4) n
      ${withContent ? 'LEFT JOIN resource_history h ON h.resource_type = n.resource_type AND h.id = n.resource_id AND h.version_id = n.version_id' : ''}
-     ORDER BY n.subscription_id, n.event_number LIMIT $4`,
+     ORDER BY n.subscription_id, n.event_number`,
     [after.map((a) => a.subscription), after.map((a) => a.after), after.map((a) => a.until ?? null), limit],
   );
   for (const r of rows) out.set(r.subscription_id, [...(out.get(r.subscription_id) ?? []), toStoredEvent(r)]);
