@@ -279,6 +279,8 @@ export const migrations: Migration[] = [
         VALUES (NEW.resource_type, NEW.id, NEW.version_id, NEW.method, NEW.last_updated);
         RETURN NULL;
       END $$;
+      -- a queue: rows die as fast as they are born, so vacuum it often (dispatchers also VACUUM it)
+      ALTER TABLE subscription_event SET (autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_cost_delay = 0);
       CREATE TRIGGER resource_history_outbox AFTER INSERT ON resource_history
         FOR EACH ROW EXECUTE FUNCTION meridian_outbox_row();
       -- One wake-up per transaction (NOTIFY folds identical ones), per schema.
@@ -311,6 +313,7 @@ export const migrations: Migration[] = [
         failures integer NOT NULL DEFAULT 0,
         last_sent timestamptz
       );
+      ALTER TABLE subscription_state SET (autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_cost_delay = 0);
 
       -- Every notification a subscription generated (event_number is eventsSinceSubscriptionStart),
       -- kept for $events; rest-hook delivery state alongside (websocket clients keep their own cursor).

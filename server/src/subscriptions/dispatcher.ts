@@ -26,6 +26,8 @@ export interface OutboxEvent {
 export type EventConsumer = (tx: Queryable, events: OutboxEvent[]) => Promise<void>;
 
 const BATCH = 500;
+/** Outbox rows handled between two VACUUMs of the outbox (PGlite has no autovacuum; dead rows slow the claim). */
+const VACUUM_EVERY = 5000;
 
 export class Dispatcher {
   private running: Promise<void> | undefined;
@@ -33,6 +35,7 @@ export class Dispatcher {
   private stopped = false;
   private timer?: NodeJS.Timeout;
   private unlisten?: () => Promise<void>;
+  private sinceVacuum = 0;
 
   constructor(
     private readonly db: Db,
@@ -69,7 +72,15 @@ export class Dispatcher {
       do {
         this.again = false;
         try {
-          while (!this.stopped && (await this.dispatchBatch()) === BATCH);
+          let handled: number;
+          do {
+            handled = await this.dispatchBatch();
+            this.sinceVacuum += handled;
+          } while (!this.stopped && handled === BATCH);
+          if (this.sinceVacuum >= VACUUM_EVERY) {
+            this.sinceVacuum = 0;
+            await this.db.exec('VACUUM subscription_event, subscription_state');
+          }
         } catch (err) {
           // retried at the next wake-up or poll; the outbox rows are still there
           this.log.error({ error: (err as Error).message }, 'subscription dispatch failed');

@@ -29,7 +29,7 @@ export class Subscriptions {
       // this process need not wait for its own NOTIFY
       if (recorded) {
         this.hub.wake();
-        this.restHooks.wake();
+        if (this.registry.hasLiveRestHooks()) this.restHooks.wake();
       }
       for (const id of written) void this.restHooks.activate(id).catch((err) => log.error({ subscription: id, error: (err as Error).message }, 'could not activate the subscription'));
     });

@@ -26,6 +26,12 @@ export class SubscriptionRegistry {
     private readonly log: Logger,
   ) {}
 
+  /** Whether, as last loaded, a live rest-hook subscription exists (no query: for wake-ups). */
+  hasLiveRestHooks(): boolean {
+    for (const s of this.all.values()) if (s.spec.channel === 'rest-hook' && isLive(s.spec)) return true;
+    return false;
+  }
+
   /** Every stored subscription Meridian understands, by id, reloaded when Subscriptions changed. */
   async current(db: Queryable): Promise<Map<string, KnownSubscription>> {
     const { rows } = await db.query<{ key: string }>(

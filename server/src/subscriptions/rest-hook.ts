@@ -30,7 +30,10 @@ export class RestHooks {
   ) {}
 
   async start(): Promise<void> {
-    this.unlisten = await this.db.listen('meridian_delivery', () => this.wake());
+    // every recorded notification NOTIFYs; only rest-hooks make this worth a query (the poll covers the rest)
+    this.unlisten = await this.db.listen('meridian_delivery', () => {
+      if (this.registry.hasLiveRestHooks()) this.wake();
+    });
     this.timer = setInterval(() => this.wake(), Math.min(this.config.subscriptionPollMs, this.config.subscriptionRetryMs));
     this.timer.unref();
   }
