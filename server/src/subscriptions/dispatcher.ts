@@ -10,7 +10,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Config } from '../config.js';
 import type { Db, Queryable } from '../db/index.js';
 import type { Logger } from '../logger.js';
-import { criteriaKey, SqlBuilder } from '../search/index.js';
+import { criteriaKey, SqlBuilder, type Criterion } from '../search/index.js';
 import { isLive, type KnownSubscription, type SubscriptionRegistry } from './registry.js';
 
 export interface OutboxEvent {
@@ -144,14 +144,7 @@ export async function matchEvents(tx: Queryable, events: OutboxEvent[], subscrip
     for (const group of groups.values()) {
       const { spec, bounds } = group[0];
       const criteria = [...spec.criteria, ...bounds!];
-      const b = new SqlBuilder();
-      const { rows } = await tx.query<{ id: string; version_id: number }>(
-        `SELECT r.id, r.version_id FROM resources r
-         WHERE r.resource_type = ${b.bind(type)} AND NOT r.deleted
-         AND (r.id, r.version_id) IN (SELECT * FROM unnest(${b.bind(typeEvents.map((e) => e.resource_id))}::text[], ${b.bind(typeEvents.map((e) => e.version_id))}::integer[]))
-         AND ${b.where(criteria, { type: 'r.resource_type', id: 'r.id', row: 'r' })}`,
-        b.params,
-      );
+      const rows = await matchingVersions(tx, type, typeEvents, criteria);
       const hits = new Set(rows.map((r) => `${r.id}/${r.version_id}`));
       for (const s of group) {
         const matched = typeEvents.filter((e) => hits.has(`${e.resource_id}/${e.version_id}`) && topicTriggers(s, e, versions));
@@ -160,6 +153,27 @@ export async function matchEvents(tx: Queryable, events: OutboxEvent[], subscrip
     }
   }
   return result;
+}
+
+/**
+ * The events whose version is current and matches the criteria: one branch per event with its id
+ * and version as constants (so each branch is a primary-key lookup and index probes, whatever the
+ * statistics say), 100 branches a statement.
+ */
+async function matchingVersions(tx: Queryable, type: string, events: OutboxEvent[], criteria: Criterion[]): Promise<{ id: string; version_id: number }[]> {
+  const found: { id: string; version_id: number }[] = [];
+  for (let start = 0; start < events.length; start += 100) {
+    const b = new SqlBuilder();
+    const t = b.bind(type);
+    const branches = events.slice(start, start + 100).map(
+      (e) =>
+        `(SELECT r.id, r.version_id FROM resources r WHERE r.resource_type = ${t} AND r.id = ${b.bind(e.resource_id)} ` +
+        `AND r.version_id = ${b.bind(e.version_id)}::integer AND NOT r.deleted AND ${b.where(criteria, { type: 'r.resource_type', id: 'r.id', row: 'r' })})`,
+    );
+    const { rows } = await tx.query<{ id: string; version_id: number }>(branches.join(' UNION ALL '), b.params);
+    found.push(...rows);
+  }
+  return found;
 }
 
 const versionKey = (type: string, id: string, version: number) => `${type}/${id}/${version}`;
