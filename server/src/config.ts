@@ -40,6 +40,8 @@ export interface Config {
   subscriptionMaxAttempts: number;
   /** How often dispatchers look for work nobody notified them of (the LISTEN/NOTIFY safety net). */
   subscriptionPollMs: number;
+  /** Days a delivered notification is kept for $events. */
+  subscriptionRetentionDays: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -71,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subscriptionRetryMs: intSetting(env, 'SUBSCRIPTION_RETRY_MS', 1000),
     subscriptionMaxAttempts: intSetting(env, 'SUBSCRIPTION_MAX_ATTEMPTS', 5),
     subscriptionPollMs: intSetting(env, 'SUBSCRIPTION_POLL_MS', 1000),
+    subscriptionRetentionDays: intSetting(env, 'SUBSCRIPTION_RETENTION_DAYS', 7),
   };
 }
 

@@ -90,6 +90,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     subscriptionRetryMs: 1000,
     subscriptionMaxAttempts: 5,
     subscriptionPollMs: 1000,
+    subscriptionRetentionDays: 7,
     ...overrides,
   };
 }

@@ -221,6 +221,37 @@ describe('topic-based subscriptions (Backport IG)', () => {
     plain.close();
   });
 
+  it('rest-hook: a heartbeat when nothing was sent for heartbeatPeriod seconds', async () => {
+    const start = receiver.requests.length;
+    const sub = await create(topicSubscription({ channel: 'rest-hook', endpoint: `${receiver.url}/beat`, filters: [`patient=Patient/${p2}`], heartbeat: 1 }));
+    await statusBecomes(sub.id, 'active');
+    const deadline = Date.now() + 5000;
+    while (!receiver.requests.slice(start).some((r) => r.url === '/hook/beat' && r.body.includes('"heartbeat"')) && Date.now() < deadline) await sleep(50);
+    const beats = receiver.requests.slice(start).filter((r) => r.url === '/hook/beat' && r.body.includes('"heartbeat"'));
+    expect(beats.length).toBeGreaterThanOrEqual(1);
+    expect(statusOf(JSON.parse(beats[0].body))).toMatchObject({ type: 'heartbeat', status: 'active', 'events-since-subscription-start': '0' });
+    await t.http.delete(`/fhir/Subscription/${sub.id}`).expect(200);
+  });
+
+  it('housekeeping removes old delivered notifications and sets up subscriptions left requested', async () => {
+    const { db, subscriptions } = t.server.app;
+    await db.query(
+      `INSERT INTO subscription_notification (subscription_id, event_number, resource_type, resource_id, version_id, at, delivered_at)
+       VALUES ('old-one', 1, 'Observation', 'x', 1, now() - interval '8 days', now() - interval '8 days'),
+              ('old-one', 2, 'Observation', 'y', 1, now() - interval '1 day', now() - interval '1 day')`,
+    );
+    // a subscription written around the dispatcher (as if the process setting it up died), 31 s ago
+    await db.query(
+      `INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, content)
+       VALUES ('Subscription', 'stuck', 1, now() - interval '31 seconds', false, $1::jsonb)`,
+      [JSON.stringify({ resourceType: 'Subscription', id: 'stuck', meta: { versionId: '1' }, status: 'requested', reason: 'x', criteria: 'Patient', channel: { type: 'websocket' } })],
+    );
+    await subscriptions.restHooks.housekeeping();
+    const { rows } = await db.query<{ event_number: string }>(`SELECT event_number::text FROM subscription_notification WHERE subscription_id = 'old-one'`);
+    expect(rows.map((r) => r.event_number)).toEqual(['2']);
+    expect((await t.http.get('/fhir/Subscription/stuck').expect(200)).body.status).toBe('active');
+  });
+
   it('a binding token that is unknown is refused', async () => {
     const client = await WsClient.open(wsUrl);
     client.send('bind-with-token not-a-token');
@@ -247,6 +278,42 @@ describe('topic-based subscriptions (Backport IG)', () => {
     const events = async (id: string) => eventNumbers((await t.http.get(`/fhir/Subscription/${id}/$events`).expect(200)).body);
     expect(await events(booked.id)).toEqual(['1']);
     expect(await events(cancelled.id)).toEqual(['1']);
+  });
+});
+
+describe('events judged on their own version', () => {
+  it('even when the resource changed again before the dispatcher saw them', async () => {
+    const booked = await create(topicSubscription({ channel: 'websocket', topic: 'https://meridian.dev/fhir/SubscriptionTopic/appointment-booked', content: 'id-only', filters: [`patient=Patient/${p2}`] }));
+    const heart = await create({ resourceType: 'Subscription', status: 'requested', reason: 'hr', criteria: `Observation?code=http://loinc.org|${HEART_RATE}&subject=Patient/${p2}`, channel: { type: 'websocket' } });
+    await statusBecomes(booked.id, 'active');
+    await statusBecomes(heart.id, 'active');
+    const { dispatcher } = t.server.app.subscriptions;
+    await dispatcher.stop();
+    try {
+      // booked, still booked, cancelled, deleted: all before any dispatch
+      const appointment = { resourceType: 'Appointment', status: 'booked', start: '2026-12-24T10:00:00Z', end: '2026-12-24T10:30:00Z', participant: [{ actor: { reference: `Patient/${p2}` }, status: 'accepted' }] };
+      const a = await create(appointment);
+      await t.http.put(`/fhir/Appointment/${a.id}`).send({ ...appointment, id: a.id, comment: 'same state' }).expect(200);
+      await t.http.put(`/fhir/Appointment/${a.id}`).send({ ...appointment, id: a.id, status: 'cancelled' }).expect(200);
+      await t.http.delete(`/fhir/Appointment/${a.id}`).expect(200);
+      // a heart rate, then corrected to a temperature: the heart rate version still matched
+      const o = await create(observation(p2));
+      await t.http.put(`/fhir/Observation/${o.id}`).send({ ...observation(p2, BODY_TEMP, 37), id: o.id }).expect(200);
+    } finally {
+      await dispatcher.start();
+    }
+    const events = async (id: string) => {
+      for (let i = 0; i < 50; i++) {
+        const found = eventNumbers((await t.http.get(`/fhir/Subscription/${id}/$events`).expect(200)).body);
+        if (found.length) return found;
+        await sleep(50);
+      }
+      return [];
+    };
+    expect(await events(booked.id)).toEqual(['1']);
+    expect(await events(heart.id)).toEqual(['1']);
+    // the shadows were rolled back: nothing of them is left
+    expect((await t.server.app.db.query(`SELECT count(*)::integer AS n FROM resources WHERE id LIKE '%~%'`)).rows[0]).toEqual({ n: 0 });
   });
 });
 

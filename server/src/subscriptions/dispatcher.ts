@@ -11,6 +11,7 @@ import type { Config } from '../config.js';
 import type { Db, Queryable } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { criteriaKey, SqlBuilder, type Criterion } from '../search/index.js';
+import { reindexResource } from '../repo/write.js';
 import { isLive, type KnownSubscription, type SubscriptionRegistry } from './registry.js';
 
 export interface OutboxEvent {
@@ -48,6 +49,7 @@ export class Dispatcher {
   ) {}
 
   async start(): Promise<void> {
+    this.stopped = false;
     this.unlisten = await this.db.listen('meridian_outbox', () => this.wake());
     this.timer = setInterval(() => this.wake(), this.config.subscriptionPollMs);
     this.timer.unref();
@@ -106,7 +108,7 @@ export class Dispatcher {
       events.sort((a, b) => Number(BigInt(a.seq) - BigInt(b.seq)));
       for (const consume of this.consumers) await consume(tx, events);
       const subscriptions = [...(await this.registry.current(tx)).values()].filter((s) => isLive(s.spec) && s.bounds);
-      const matched = await matchEvents(tx, events, subscriptions);
+      const matched = await matchEvents(tx, this.config.baseUrl, events, subscriptions);
       recorded = await recordNotifications(tx, matched);
       written = events.filter((e) => e.resource_type === 'Subscription' && e.method !== 'DELETE').map((e) => e.resource_id);
       return events.length;
@@ -123,12 +125,10 @@ const interactionOf = (e: OutboxEvent): Interaction => (e.method === 'DELETE' ? 
  * For each subscription, the events it matches, in order. The criteria (and the owner's bounds)
  * run as the search engine's SQL on the events' resources, one query per distinct criteria; topics
  * also test the interaction and, when they have one, a FHIRPath expression on the version and the
- * one before. The index rows are those of the current version, so an event matches only while its
- * version is still current: one superseded before dispatch (within milliseconds, usually) is
- * judged by its successor's event instead. Deletes match nothing: their index rows are gone (no
- * shipped topic triggers on delete).
+ * one before. Each event is judged on its own version, even one replaced before it was dispatched
+ * (see shadowSuperseded). Deletes match nothing (no shipped topic triggers on delete).
  */
-export async function matchEvents(tx: Queryable, events: OutboxEvent[], subscriptions: KnownSubscription[]): Promise<Map<KnownSubscription, OutboxEvent[]>> {
+export async function matchEvents(tx: Queryable, baseUrl: string, events: OutboxEvent[], subscriptions: KnownSubscription[]): Promise<Map<KnownSubscription, OutboxEvent[]>> {
   const result = new Map<KnownSubscription, OutboxEvent[]>();
   const byType = new Map<string, OutboxEvent[]>();
   for (const e of events) if (e.method !== 'DELETE') byType.set(e.resource_type, [...(byType.get(e.resource_type) ?? []), e]);
@@ -141,22 +141,63 @@ export async function matchEvents(tx: Queryable, events: OutboxEvent[], subscrip
       groups.set(key, [...(groups.get(key) ?? []), s]);
     }
     const versions = await historyVersions(tx, candidates, typeEvents);
-    for (const group of groups.values()) {
-      const { spec, bounds } = group[0];
-      const criteria = [...spec.criteria, ...bounds!];
-      const rows = await matchingVersions(tx, type, typeEvents, criteria);
-      const hits = new Set(rows.map((r) => `${r.id}/${r.version_id}`));
-      for (const s of group) {
-        const matched = typeEvents.filter((e) => hits.has(`${e.resource_id}/${e.version_id}`) && topicTriggers(s, e, versions));
-        if (matched.length) result.set(s, matched);
+    // versions no longer current are matched as shadows of themselves, inside a savepoint
+    const shadows = await shadowSuperseded(tx, baseUrl, type, typeEvents);
+    const probes = typeEvents.map((e) => ({ ...e, resource_id: shadows.get(eventKey(e)) ?? e.resource_id }));
+    try {
+      for (const group of groups.values()) {
+        const { spec, bounds } = group[0];
+        const rows = await matchingVersions(tx, type, probes, [...spec.criteria, ...bounds!]);
+        const hits = new Set(rows.map((r) => `${r.id}/${r.version_id}`));
+        for (const s of group) {
+          const matched = typeEvents.filter((e, i) => hits.has(eventKey(probes[i])) && topicTriggers(s, e, versions));
+          if (matched.length) result.set(s, matched);
+        }
       }
+    } finally {
+      if (shadows.size) await tx.query('ROLLBACK TO SAVEPOINT meridian_shadows');
     }
   }
   return result;
 }
 
+const eventKey = (e: { resource_id: string; version_id: number }) => `${e.resource_id}/${e.version_id}`;
+
 /**
- * The events whose version is current and matches the criteria: one branch per event with its id
+ * The index rows are those of current versions. An event whose version was replaced (or deleted)
+ * before it was dispatched is matched against a shadow: its version stored under another id
+ * ("<id>~<version>", which no FHIR id can be) with its own index rows, in a savepoint the caller
+ * rolls back. Criteria are thus always judged on the event's version, by the same SQL.
+ */
+async function shadowSuperseded(tx: Queryable, baseUrl: string, type: string, events: OutboxEvent[]): Promise<Map<string, string>> {
+  const shadows = new Map<string, string>();
+  const { rows: current } = await tx.query<{ id: string; version_id: number; deleted: boolean }>(
+    'SELECT id, version_id, deleted FROM resources WHERE resource_type = $1 AND id = ANY($2::text[])',
+    [type, events.map((e) => e.resource_id)],
+  );
+  const live = new Map(current.filter((r) => !r.deleted).map((r) => [r.id, r.version_id]));
+  const stale = events.filter((e) => live.get(e.resource_id) !== e.version_id);
+  if (!stale.length) return shadows;
+  const { rows } = await tx.query<{ id: string; version_id: number; last_updated: Date; content: Resource | null }>(
+    `SELECT h.id, h.version_id, h.last_updated, h.content FROM resource_history h
+     JOIN unnest($2::text[], $3::integer[]) AS k(i, v) ON h.resource_type = $1 AND h.id = k.i AND h.version_id = k.v`,
+    [type, stale.map((e) => e.resource_id), stale.map((e) => e.version_id)],
+  );
+  if (!rows.some((r) => r.content)) return shadows;
+  await tx.query('SAVEPOINT meridian_shadows');
+  for (const r of rows) {
+    if (!r.content) continue;
+    const id = `${r.id}~${r.version_id}`;
+    const content = { ...r.content, id } as Resource;
+    await tx.query('INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, content) VALUES ($1, $2, $3, $4, false, $5::jsonb)', [type, id, r.version_id, r.last_updated, JSON.stringify(content)]);
+    await reindexResource(tx, baseUrl, content);
+    shadows.set(`${r.id}/${r.version_id}`, id);
+  }
+  return shadows;
+}
+
+/**
+ * The events whose stored version (or shadow) matches the criteria: one branch per event with its id
  * and version as constants (so each branch is a primary-key lookup and index probes, whatever the
  * statistics say), 100 branches a statement.
  */

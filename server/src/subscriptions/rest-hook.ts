@@ -10,9 +10,11 @@ import { endpointReachable } from './endpoint.js';
 import { setStatus } from './lifecycle.js';
 import { notificationBundle, storedEvents, type StoredEvent } from './notification.js';
 import { isLive, type KnownSubscription, type SubscriptionRegistry } from './registry.js';
-import type { SubscriptionSpec } from './spec.js';
+import { subscriptionSpec, type SubscriptionSpec } from './spec.js';
+import type { Subscription } from '@medplum/fhirtypes';
 
 const LEASE_SECONDS = 70;
+const HOUSEKEEPING_MS = 60_000;
 
 export class RestHooks {
   private running: Promise<void> | undefined;
@@ -34,8 +36,69 @@ export class RestHooks {
     this.unlisten = await this.db.listen('meridian_delivery', () => {
       if (this.registry.hasLiveRestHooks()) this.wake();
     });
-    this.timer = setInterval(() => this.wake(), Math.min(this.config.subscriptionPollMs, this.config.subscriptionRetryMs));
+    this.timer = setInterval(() => this.tick(), Math.min(this.config.subscriptionPollMs, this.config.subscriptionRetryMs));
     this.timer.unref();
+  }
+
+  private ticking = false;
+  private lastHousekeeping = 0;
+
+  /** The poll: retries that came due, heartbeats, set-ups a crash interrupted, old notifications. */
+  private tick(): void {
+    this.wake();
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    void (async () => {
+      try {
+        await this.heartbeats();
+        if (Date.now() - this.lastHousekeeping > HOUSEKEEPING_MS) {
+          this.lastHousekeeping = Date.now();
+          await this.housekeeping();
+        }
+      } catch (err) {
+        this.log.error({ error: (err as Error).message }, 'subscription housekeeping failed');
+      } finally {
+        this.ticking = false;
+      }
+    })();
+  }
+
+  /**
+   * A heartbeat to each active topic-based rest-hook with a heartbeat period that was sent nothing
+   * for that long: the conditional UPDATE of last_sent lets one process send it, not every process.
+   */
+  private async heartbeats(): Promise<void> {
+    const subscriptions = await this.registry.current(this.db);
+    for (const { spec } of subscriptions.values()) {
+      if (spec.channel !== 'rest-hook' || !spec.topic || spec.heartbeatSeconds <= 0 || spec.status !== 'active') continue;
+      const { rows } = await this.db.query<{ events: string }>(
+        `INSERT INTO subscription_state AS s (subscription_id, last_sent) VALUES ($1, now())
+         ON CONFLICT (subscription_id) DO UPDATE SET last_sent = now()
+         WHERE s.last_sent IS NULL OR s.last_sent < now() - make_interval(secs => $2)
+         RETURNING events::text AS events`,
+        [spec.id, spec.heartbeatSeconds],
+      );
+      if (!rows.length) continue;
+      const request = restHookRequest(this.config.baseUrl, spec, 'heartbeat', [], rows[0].events);
+      const failure = await post(spec, request, this.config.subscriptionAllowPrivateEndpoints);
+      if (failure) this.log.warn({ subscription: spec.id, error: failure }, 'rest-hook heartbeat failed');
+    }
+  }
+
+  /**
+   * Subscriptions still requested a while after they were written (the process setting them up
+   * died) are set up again; notifications older than SUBSCRIPTION_RETENTION_DAYS and no longer due are removed.
+   */
+  async housekeeping(): Promise<void> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT id FROM resources WHERE resource_type = 'Subscription' AND NOT deleted AND content->>'status' = 'requested'
+       AND last_updated < now() - interval '30 seconds'`,
+    );
+    for (const { id } of rows) await this.activate(id);
+    await this.db.query(
+      `DELETE FROM subscription_notification WHERE next_attempt IS NULL AND at < now() - make_interval(days => $1)`,
+      [this.config.subscriptionRetentionDays],
+    );
   }
 
   async stop(): Promise<void> {
@@ -131,10 +194,16 @@ export class RestHooks {
 
   /** Sets a requested subscription up: a handshake for topic-based rest-hooks, then active (or error). */
   async activate(id: string): Promise<void> {
-    const sub = (await this.registry.current(this.db)).get(id);
-    if (!sub || sub.spec.status !== 'requested') return;
-    if (sub.spec.channel === 'rest-hook' && sub.spec.topic) {
-      const failure = await this.handshake(sub.spec);
+    let spec: SubscriptionSpec;
+    try {
+      const resource = (await this.repo.read('Subscription', id)) as Subscription;
+      if (resource.status !== 'requested') return;
+      spec = subscriptionSpec(resource, { baseUrl: this.config.baseUrl, allowPrivateEndpoints: this.config.subscriptionAllowPrivateEndpoints });
+    } catch {
+      return; // gone, or not one Meridian delivers (written around the API)
+    }
+    if (spec.channel === 'rest-hook' && spec.topic) {
+      const failure = await this.handshake(spec);
       if (failure) return setStatus(this.repo, this.log, id, 'error', `Handshake failed: ${failure}`, 'requested');
     }
     await setStatus(this.repo, this.log, id, 'active', undefined, 'requested');
@@ -153,10 +222,10 @@ interface HookRequest {
  * R4 criteria subscriptions (R4 Subscription, rest-hook): no payload, an empty POST; with a payload,
  * the resource PUT to endpoint/Type/id.
  */
-function restHookRequest(baseUrl: string, spec: SubscriptionSpec, type: 'handshake' | 'heartbeat' | 'event-notification', events: StoredEvent[]): HookRequest {
+function restHookRequest(baseUrl: string, spec: SubscriptionSpec, type: 'handshake' | 'heartbeat' | 'event-notification', events: StoredEvent[], eventsSinceStart?: string): HookRequest {
   const contentType = spec.payload ?? 'application/fhir+json';
   if (spec.topic) {
-    const bundle = notificationBundle({ baseUrl, spec, status: type === 'handshake' ? 'requested' : 'active', type, eventsSinceStart: events.at(-1)?.eventNumber ?? '0', events });
+    const bundle = notificationBundle({ baseUrl, spec, status: type === 'handshake' ? 'requested' : 'active', type, eventsSinceStart: eventsSinceStart ?? events.at(-1)?.eventNumber ?? '0', events });
     return { url: spec.endpoint!, method: 'POST', body: JSON.stringify(bundle), contentType };
   }
   const event = events[0];
