@@ -233,7 +233,7 @@ describe('topic-based subscriptions (Backport IG)', () => {
     await t.http.delete(`/fhir/Subscription/${sub.id}`).expect(200);
   });
 
-  it('housekeeping removes old delivered notifications and sets up subscriptions left requested', async () => {
+  it('housekeeping removes old delivered notifications, sets up subscriptions left requested, turns off ended ones', async () => {
     const { db, subscriptions } = t.server.app;
     await db.query(
       `INSERT INTO subscription_notification (subscription_id, event_number, resource_type, resource_id, version_id, at, delivered_at)
@@ -246,10 +246,14 @@ describe('topic-based subscriptions (Backport IG)', () => {
        VALUES ('Subscription', 'stuck', 1, now() - interval '31 seconds', false, $1::jsonb)`,
       [JSON.stringify({ resourceType: 'Subscription', id: 'stuck', meta: { versionId: '1' }, status: 'requested', reason: 'x', criteria: 'Patient', channel: { type: 'websocket' } })],
     );
+    const ended = await create({ resourceType: 'Subscription', status: 'requested', reason: 'x', criteria: 'Patient', end: new Date(Date.now() + 300).toISOString(), channel: { type: 'websocket' } });
+    await statusBecomes(ended.id, 'active');
+    await sleep(400);
     await subscriptions.restHooks.housekeeping();
     const { rows } = await db.query<{ event_number: string }>(`SELECT event_number::text FROM subscription_notification WHERE subscription_id = 'old-one'`);
     expect(rows.map((r) => r.event_number)).toEqual(['2']);
     expect((await t.http.get('/fhir/Subscription/stuck').expect(200)).body.status).toBe('active');
+    expect((await t.http.get(`/fhir/Subscription/${ended.id}`).expect(200)).body.status).toBe('off');
   });
 
   it('a binding token that is unknown is refused', async () => {
@@ -274,10 +278,18 @@ describe('topic-based subscriptions (Backport IG)', () => {
     await put('booked');
     await put('booked'); // still booked: no new event
     await put('cancelled');
-    await sleep(500);
-    const events = async (id: string) => eventNumbers((await t.http.get(`/fhir/Subscription/${id}/$events`).expect(200)).body);
+    const events = async (id: string) => {
+      for (let i = 0; i < 60; i++) {
+        const found = eventNumbers((await t.http.get(`/fhir/Subscription/${id}/$events`).expect(200)).body);
+        if (found.length) return found;
+        await sleep(50);
+      }
+      return [];
+    };
     expect(await events(booked.id)).toEqual(['1']);
     expect(await events(cancelled.id)).toEqual(['1']);
+    await sleep(300);
+    expect(await events(booked.id)).toEqual(['1']); // and no more
   });
 });
 

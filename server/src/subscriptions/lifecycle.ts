@@ -1,11 +1,11 @@
 // The server's own changes to a Subscription's status: requested -> active once it is set up (a
 // rest-hook topic subscription after a successful handshake), -> error with the reason when its
-// endpoint keeps failing. Written as new versions, so clients (and other processes) see them.
+// endpoint keeps failing, -> off when its end has passed. Written as new versions, so clients (and other processes) see them.
 import type { Subscription } from '@medplum/fhirtypes';
 import type { Repository } from '../repo/index.js';
 import type { Logger } from '../logger.js';
 
-export async function setStatus(repo: Repository, log: Logger, id: string, status: 'active' | 'error', error?: string, onlyFrom?: string): Promise<void> {
+export async function setStatus(repo: Repository, log: Logger, id: string, status: 'active' | 'error' | 'off', error?: string, onlyFrom?: string): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
     let current: Subscription;
     try {

@@ -87,7 +87,8 @@ export class RestHooks {
 
   /**
    * Subscriptions still requested a while after they were written (the process setting them up
-   * died) are set up again; notifications older than SUBSCRIPTION_RETENTION_DAYS and no longer due are removed.
+   * died) are set up again, those past their end are turned off, and notifications older than
+   * SUBSCRIPTION_RETENTION_DAYS and no longer due are removed.
    */
   async housekeeping(): Promise<void> {
     const { rows } = await this.db.query<{ id: string }>(
@@ -95,6 +96,15 @@ export class RestHooks {
        AND last_updated < now() - interval '30 seconds'`,
     );
     for (const { id } of rows) await this.activate(id);
+    // R4: end is when the server turns the subscription off
+    const { rows: ended } = await this.db.query<{ id: string }>(
+      `SELECT id FROM resources WHERE resource_type = 'Subscription' AND NOT deleted
+       AND content->>'status' IN ('requested', 'active', 'error') AND content ? 'end'`,
+    );
+    for (const { id } of ended) {
+      const sub = (await this.registry.current(this.db)).get(id);
+      if (sub?.spec.end && Date.parse(sub.spec.end) <= Date.now()) await setStatus(this.repo, this.log, id, 'off');
+    }
     await this.db.query(
       `DELETE FROM subscription_notification WHERE next_attempt IS NULL AND at < now() - make_interval(days => $1)`,
       [this.config.subscriptionRetentionDays],
