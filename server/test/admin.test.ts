@@ -24,7 +24,7 @@ const as = (bearer: string) => ({
 });
 
 const clientCredentials = (id: string, secret: string) =>
-  t.http.post('/auth/token').auth(id, secret).type('form').send({ grant_type: 'client_credentials', scope: 'system/Patient.rs' });
+  t.http.post('/auth/token').auth(id, secret).type('form').send({ grant_type: 'client_credentials', scope: 'system/Patient.rs system/Subscription.cruds' });
 
 beforeAll(async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-admin-'));
@@ -64,8 +64,14 @@ describe('clients', () => {
     expect(issued.status, JSON.stringify(issued.body)).toBe(200);
     const feedToken = issued.body.access_token;
     expect((await as(feedToken).get('/fhir/Patient')).status).toBe(200);
+    const subscription = await t.http.post('/fhir/Subscription').auth(feedToken, { type: 'bearer' }).send({ resourceType: 'Subscription', status: 'requested', reason: 'feed', criteria: 'Patient', channel: { type: 'websocket' } });
+    expect(subscription.status).toBe(201);
 
     expect((await as(admin).delete('/admin/clients/lab-feed')).status).toBe(204);
+    // what the removed client subscribed to is turned off
+    const { repo } = t.server.app;
+    const off = (await repo.read('Subscription', subscription.body.id)) as { status: string; error?: string };
+    expect(off).toMatchObject({ status: 'off', error: 'Its owner, client lab-feed, was removed' });
     expect((await clientCredentials('lab-feed', secret)).status).toBe(401);
     expect((await as(feedToken).get('/fhir/Patient')).status).toBe(401);
     expect((await as(admin).delete('/admin/clients/lab-feed')).status).toBe(404);

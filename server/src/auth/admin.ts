@@ -13,6 +13,7 @@ import type { Config } from '../config.js';
 import type { AppContext, FhirContext } from '../fhir/context.js';
 import { badRequest, fhirError, notFound } from '../fhir/outcome.js';
 import { authenticate } from './bearer.js';
+import { turnOffSubscriptionsOf } from '../subscriptions/index.js';
 
 const CLIENT_ID = /^[A-Za-z0-9\-._~]{1,100}$/;
 
@@ -64,6 +65,7 @@ export function adminRoutes(config: Config, app: AppContext): Koa.Middleware {
       throw fhirError(409, 'conflict', `Client ${ctx.params.id} is defined in AUTH_CLIENTS_FILE; remove it there`);
     }
     if (!(await clients.remove(ctx.params.id))) throw notFound(`No client ${ctx.params.id}`);
+    await turnOffSubscriptionsOf(app.db, app.repo, app.log, ctx.params.id);
     ctx.status = 204;
   });
 

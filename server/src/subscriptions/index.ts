@@ -14,6 +14,7 @@ import { vitalSignAlerts } from './vitals.js';
 export { subscriptionWrites } from './hook.js';
 export { statusOperation, eventsOperation, bindingTokenOperation, websocketUrl } from './operations.js';
 export { TOPICS } from './topics.js';
+export { turnOffSubscriptionsOf } from './lifecycle.js';
 
 export class Subscriptions {
   readonly registry: SubscriptionRegistry;

@@ -4,6 +4,7 @@
 import type { Subscription } from '@medplum/fhirtypes';
 import type { Repository } from '../repo/index.js';
 import type { Logger } from '../logger.js';
+import type { Queryable } from '../db/index.js';
 
 export async function setStatus(repo: Repository, log: Logger, id: string, status: 'active' | 'error' | 'off', error?: string, onlyFrom?: string): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -24,4 +25,10 @@ export async function setStatus(repo: Repository, log: Logger, id: string, statu
       // changed by its owner meanwhile: look again
     }
   }
+}
+
+/** When a client is removed, what it subscribed to stops (its owner can no longer be asked). */
+export async function turnOffSubscriptionsOf(db: Queryable, repo: Repository, log: Logger, clientId: string): Promise<void> {
+  const { rows } = await db.query<{ subscription_id: string }>(`SELECT subscription_id FROM subscription_owner WHERE principal->>'clientId' = $1`, [clientId]);
+  for (const { subscription_id } of rows) await setStatus(repo, log, subscription_id, 'off', `Its owner, client ${clientId}, was removed`);
 }
