@@ -113,3 +113,15 @@ it('websockets authenticate: bind needs the owner’s token; a bad token is a 40
   expect(owner.messages.filter((m) => m.startsWith('ping'))).toHaveLength(1);
   owner.close();
 });
+
+it('patient/ scopes never reach Subscriptions (other clients’ endpoints and header secrets)', async () => {
+  const id = await subscribe(token, { resourceType: 'Subscription', status: 'requested', reason: 'secret', criteria: 'Observation', channel: { type: 'rest-hook', endpoint: 'https://example.org/hook', header: ['Authorization: Bearer s3cret'] } });
+  const patientApp = (await userToken(t, 'other-app', doctor, 'launch/patient patient/*.rs', { pick: { query: 'Zed', patient: a } })).access_token;
+  for (const url of [`/fhir/Subscription/${id}`, '/fhir/Subscription', `/fhir/Subscription/${id}/_history`]) {
+    const res = await t.http.get(url).auth(patientApp, { type: 'bearer' });
+    expect(res.status, url).toBe(403);
+    expect(JSON.stringify(res.body)).not.toContain('s3cret');
+  }
+  // still readable by its owner
+  expect((await t.http.get(`/fhir/Subscription/${id}`).auth(token, { type: 'bearer' })).body.channel.header).toEqual(['Authorization: Bearer s3cret']);
+});

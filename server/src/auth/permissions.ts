@@ -19,6 +19,11 @@ import { scopesFor, type Action, type ResourceScope } from './scopes.js';
 const NAMES: Record<Action, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
 /** Types a wildcard scope does not cover. */
 const NAMED_ONLY = new Set(['AuditEvent']);
+/**
+ * Types no patient/ scope reaches: Subscriptions belong to no patient and hold other clients'
+ * endpoints and headers (secrets), so "what belongs to no patient may be read" must not open them.
+ */
+const NOT_FOR_PATIENT_SCOPES = new Set(['Subscription']);
 
 /**
  * How far the caller's scopes reach for action on type: all of it, one patient's compartment, only
@@ -31,7 +36,9 @@ export function reach(ctx: FhirContext, type: string, action: Action): Reach {
   const principal = ctx.state.principal;
   if (principal.kind === 'open') return 'all';
   if (principal.kind !== 'token') return 'none';
-  const scopes = scopesFor(principal.scopes, type, action).filter((s) => s.type === type || !NAMED_ONLY.has(type));
+  const scopes = scopesFor(principal.scopes, type, action).filter(
+    (s) => (s.type === type || !NAMED_ONLY.has(type)) && (s.context !== 'patient' || !NOT_FOR_PATIENT_SCOPES.has(type)),
+  );
   const unfiltered = scopes.filter((s) => !s.query);
   if (unfiltered.some((s) => s.context !== 'patient')) return 'all';
   if (principal.patient && unfiltered.length) {
