@@ -31,11 +31,15 @@ export function bearerAuth(config: Config, provider: Provider, prefix: string): 
 }
 
 /** The caller the request's bearer token stands for, or a 401 FhirError. */
-export async function authenticate(ctx: Koa.Context, config: Config, provider: Provider): Promise<Principal> {
+export function authenticate(ctx: Koa.Context, config: Config, provider: Provider): Promise<Principal> {
+  return principalOf(ctx.get('Authorization'), config, provider);
+}
+
+/** The caller an Authorization header's bearer token stands for (HTTP requests, websocket upgrades), or a 401. */
+export async function principalOf(header: string, config: Config, provider: Provider): Promise<Principal> {
   const realm = `Bearer realm="${config.baseUrl}"`;
   const unauthorized = (text: string, error?: string) =>
     fhirError(401, 'login', text).withHeaders({ 'WWW-Authenticate': error ? `${realm}, error="${error}", error_description="${text}"` : realm });
-  const header = ctx.get('Authorization');
   if (!header) throw unauthorized('This server needs an access token (Authorization: Bearer ...)');
   const match = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
   if (!match) throw unauthorized('The Authorization header is not a Bearer token', 'invalid_request');

@@ -16,7 +16,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { Principal } from '../fhir/context.js';
 import type { Logger } from '../logger.js';
-import { authenticate } from '../auth/bearer.js';
+import { principalOf } from '../auth/bearer.js';
 import { outcome, issue } from '../fhir/outcome.js';
 import { eventCount, notificationBundle, storedEvents, type StoredEvent } from './notification.js';
 import { sameOwner } from './owner.js';
@@ -77,9 +77,8 @@ export class WebsocketHub {
     let principal: Principal = this.config.authMode === 'open' ? { kind: 'open' } : { kind: 'anonymous' };
     const token = url.searchParams.get('access_token');
     if (principal.kind === 'anonymous' && (req.headers.authorization || token)) {
-      const headers: Record<string, string> = { authorization: req.headers.authorization ?? `Bearer ${token}` };
       try {
-        principal = await authenticate({ get: (name: string) => headers[name.toLowerCase()] ?? '' } as never, this.config, this.provider);
+        principal = await principalOf(req.headers.authorization ?? `Bearer ${token}`, this.config, this.provider);
       } catch {
         socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nContent-Length: 0\r\n\r\n');
         return;
