@@ -86,6 +86,12 @@ describe('R4 websocket subscriptions', () => {
     await client.waitFor((m) => m === `ping ${sub.id}`, 2);
     await sleep(300);
     expect(client.messages.filter((m) => m.startsWith('ping'))).toHaveLength(2);
+    // its owner turns it off: no more pings
+    const current = (await t.http.get(`/fhir/Subscription/${sub.id}`).expect(200)).body;
+    await t.http.put(`/fhir/Subscription/${sub.id}`).send({ ...current, status: 'off' }).expect(200);
+    await create(observation(p1));
+    await sleep(400);
+    expect(client.messages.filter((m) => m.startsWith('ping'))).toHaveLength(2);
     client.close();
   });
 
@@ -164,6 +170,8 @@ describe('topic-based subscriptions (Backport IG)', () => {
       const bundle = JSON.parse(attempts[0].body);
       expect(bundle.entry).toHaveLength(1);
       expect(statusOf(bundle)['notification-event'][0].find((p: any) => p.name === 'focus').valueReference.reference).toMatch(new RegExp(`/Observation/${obs.id}$`));
+      const status = await t.http.get(`/fhir/Subscription/${sub.id}/$status`).expect(200);
+      expect(statusOf({ entry: [status.body.entry[0]] })).toMatchObject({ status: 'error', error: { text: expect.stringMatching(/failed 3 times/) } });
       const events = await t.http.get(`/fhir/Subscription/${sub.id}/$events`).expect(200);
       expect(statusOf(events.body).type).toBe('query-event');
       expect(eventNumbers(events.body)).toEqual(['1']);

@@ -57,7 +57,7 @@ export async function statusOperation(ctx: FhirContext): Promise<void> {
   for (const id of ids) {
     const sub = await known(ctx, id);
     if (statuses.length && !statuses.includes(sub.spec.status)) continue;
-    const status = subscriptionStatus({ baseUrl: ctx.state.app.config.baseUrl, spec: sub.spec, status: sub.spec.status, type: 'query-status', eventsSinceStart: await eventCount(ctx.state.app.db, id) });
+    const status = subscriptionStatus({ baseUrl: ctx.state.app.config.baseUrl, spec: sub.spec, status: sub.spec.status, type: 'query-status', eventsSinceStart: await eventCount(ctx.state.app.db, id), error: sub.spec.error });
     entry.push({ fullUrl: `urn:uuid:${status.id}`, resource: status, search: { mode: 'match' as const } });
   }
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', total: entry.length, entry };

@@ -37,6 +37,8 @@ export interface SubscriptionSpec {
   /** Seconds a rest-hook POST may take. */
   timeoutSeconds: number;
   end?: string;
+  /** Subscription.error: why the server set status error (or off). */
+  error?: string;
 }
 
 export interface SpecOptions {
@@ -87,6 +89,7 @@ export function subscriptionSpec(resource: Subscription, options: SpecOptions): 
     heartbeatSeconds: typeof heartbeat === 'number' ? heartbeat : 0,
     timeoutSeconds: typeof timeout === 'number' && timeout > 0 ? Math.min(timeout, 60) : 10,
     end: s.end,
+    error: s.error,
   } as const;
   if (!backport) {
     const { resourceType, criteria } = searchCriteria(s.criteria ?? '', options.baseUrl, 'Subscription.criteria');
