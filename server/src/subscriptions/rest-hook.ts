@@ -13,7 +13,13 @@ import { isLive, type KnownSubscription, type SubscriptionRegistry } from './reg
 import { subscriptionSpec, type SubscriptionSpec } from './spec.js';
 import type { Subscription } from '@medplum/fhirtypes';
 
-const LEASE_SECONDS = 70;
+/**
+ * A claimed notification is this process's for this long while it waits its turn; right before its
+ * POST the lease is renewed for the POST's timeout and a margin. A process that dies thus holds
+ * what it claimed for at most this long; one that is slow loses it only if it did not renew.
+ */
+const CLAIM_SECONDS = 20;
+const SEND_MARGIN_SECONDS = 10;
 const HOUSEKEEPING_MS = 60_000;
 
 export class RestHooks {
@@ -139,13 +145,13 @@ export class RestHooks {
 
   /** Claims and sends what is due; returns how many it claimed. */
   private async deliverDue(): Promise<number> {
-    const { rows } = await this.db.query<{ subscription_id: string; event_number: string; attempts: number }>(
-      `UPDATE subscription_notification n SET attempts = n.attempts + 1, next_attempt = now() + make_interval(secs => $1)
+    const { rows } = await this.db.query<{ subscription_id: string; event_number: string; attempts: number; lease: string }>(
+      `UPDATE subscription_notification n SET attempts = n.attempts + 1, next_attempt = clock_timestamp() + make_interval(secs => $1)
        FROM (SELECT subscription_id, event_number FROM subscription_notification
              WHERE next_attempt <= now() ORDER BY next_attempt LIMIT 50 FOR UPDATE SKIP LOCKED) d
        WHERE n.subscription_id = d.subscription_id AND n.event_number = d.event_number
-       RETURNING n.subscription_id, n.event_number::text AS event_number, n.attempts`,
-      [LEASE_SECONDS],
+       RETURNING n.subscription_id, n.event_number::text AS event_number, n.attempts, n.next_attempt::text AS lease`,
+      [CLAIM_SECONDS],
     );
     if (!rows.length) return 0;
     const subscriptions = await this.registry.current(this.db);
@@ -164,8 +170,14 @@ export class RestHooks {
         const events = (await storedEvents(this.db, [{ subscription: id, after: String(range[0] - 1n), until: String(range[range.length - 1]) }], sub.spec.content === 'full-resource')).get(id) ?? [];
         const wanted = new Set(claimed.map((c) => c.event_number));
         for (const event of events.filter((e) => wanted.has(e.eventNumber))) {
-          const attempts = claimed.find((c) => c.event_number === event.eventNumber)!.attempts;
-          await this.deliverOne(sub, event, attempts);
+          const claim = claimed.find((c) => c.event_number === event.eventNumber)!;
+          // still ours? (a lease that ran out while earlier POSTs were slow may have been taken over)
+          const { rows: renewed } = await this.db.query(
+            `UPDATE subscription_notification SET next_attempt = clock_timestamp() + make_interval(secs => $3)
+             WHERE subscription_id = $1 AND event_number = $2 AND next_attempt = $4::timestamptz RETURNING 1`,
+            [id, event.eventNumber, sub.spec.timeoutSeconds + SEND_MARGIN_SECONDS, claim.lease],
+          );
+          if (renewed.length) await this.deliverOne(sub, event, claim.attempts);
         }
       }),
     );
