@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testServer, type TestServer } from './harness.js';
 import { sleep, WsClient } from './subscription-clients.js';
-import { outOfRange, RULES, type VitalRule } from '../src/subscriptions/vitals.js';
+import { applicableRules, outOfRange, RULES, type VitalRule } from '../src/subscriptions/vitals.js';
 
 let t: TestServer;
 let device: string; // the bedside monitor's token
@@ -108,6 +108,9 @@ describe('out-of-range readings', () => {
     await t.http.post('/fhir/Observation').auth(device, { type: 'bearer' }).send(heartRate(80)).expect(201); // in range
     const bp = await t.http.post('/fhir/Observation').auth(device, { type: 'bearer' }).send(bloodPressure(230, 80));
     expect(bp.status).toBe(201);
+    // a reading from three days ago (a record loaded late) is no emergency now
+    const old = { ...heartRate(200), effectiveDateTime: new Date(Date.now() - 3 * 24 * 3600_000).toISOString() };
+    await t.http.post('/fhir/Observation').auth(device, { type: 'bearer' }).send(old).expect(201);
     await monitor.waitFor((m) => m.startsWith('ping'), 2);
     await sleep(400);
     expect(monitor.messages.filter((m) => m.startsWith('ping'))).toHaveLength(2);
@@ -136,5 +139,15 @@ describe('the rule set', () => {
     expect(outOfRange(rules, reading('Patient/other', 35))[0].text).toBe('Heart rate 35 /min is below 40 /min');
     expect(outOfRange(rules, reading('Patient/athlete', 175))[0].text).toBe('Heart rate 175 /min is above 170 /min');
     expect(outOfRange(rules, { ...reading('Patient/x', 100), code: { coding: [{ system: LOINC, code: '0000-0' }] } })).toHaveLength(0);
+  });
+
+  it('applies to recent readings of adults (and of patients of unknown age); a child gets only its own rules', () => {
+    const now = Date.parse('2026-12-02T12:00:00Z');
+    const set = { ...RULES, rules: [...RULES.rules, { code: '8867-4', display: 'Heart rate', unit: '/min', high: 180, patient: 'Patient/kid' }] };
+    const at = (iso: string) => ({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, effectiveDateTime: iso }) as any;
+    expect(applicableRules(set, at('2026-12-02T11:00:00Z'), '1980-05-01', now)).toHaveLength(set.rules.length);
+    expect(applicableRules(set, at('2026-12-02T11:00:00Z'), undefined, now)).toHaveLength(set.rules.length);
+    expect(applicableRules(set, at('2026-11-29T11:00:00Z'), '1980-05-01', now)).toHaveLength(0); // 3 days old
+    expect(applicableRules(set, at('2026-12-02T11:00:00Z'), '2020-01-01', now).map((r) => r.patient)).toEqual(['Patient/kid']);
   });
 });

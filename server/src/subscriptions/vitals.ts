@@ -23,6 +23,10 @@ export interface VitalRule {
 export interface RuleSet {
   version: string;
   source: string;
+  /** General rules (without a patient) apply from this age on; patients of unknown age included. */
+  adultsFromAge: number;
+  /** Only readings taken this recently raise alerts. */
+  recentHours: number;
   rules: VitalRule[];
 }
 
@@ -32,6 +36,19 @@ const LOINC = 'http://loinc.org';
 /** The rule for a code and patient: the patient's own, else the general one. */
 export function ruleFor(rules: VitalRule[], code: string, patient: string | undefined): VitalRule | undefined {
   return rules.find((r) => r.code === code && r.patient && r.patient === patient) ?? rules.find((r) => r.code === code && !r.patient);
+}
+
+/**
+ * The rules that apply to a reading: none when it was taken longer ago than recentHours; the
+ * patient's own rules, and the general ones unless the patient is younger than adultsFromAge.
+ */
+export function applicableRules(set: RuleSet, o: Observation, birthDate: string | undefined, now = Date.now()): VitalRule[] {
+  const taken = Date.parse(o.effectiveDateTime ?? o.effectiveInstant ?? o.effectivePeriod?.end ?? o.effectivePeriod?.start ?? o.issued ?? '');
+  if (!Number.isNaN(taken) && now - taken > set.recentHours * 3600_000) return [];
+  const at = Number.isNaN(taken) ? now : taken;
+  const born = birthDate ? Date.parse(birthDate) : NaN;
+  const child = !Number.isNaN(born) && (at - born) / (365.25 * 24 * 3600_000) < set.adultsFromAge;
+  return child ? set.rules.filter((r) => r.patient) : set.rules;
 }
 
 /** What is out of range in an Observation: its value and its components' values, by LOINC code. */
@@ -54,7 +71,7 @@ export function outOfRange(rules: VitalRule[], o: Observation): { rule: VitalRul
   return found;
 }
 
-export function vitalSignAlerts(baseUrl: string, rules: VitalRule[] = RULES.rules): EventConsumer {
+export function vitalSignAlerts(baseUrl: string, set: RuleSet = RULES): EventConsumer {
   return async (tx: Queryable, events: OutboxEvent[]) => {
     const created = events.filter((e) => e.resource_type === 'Observation' && e.version_id === 1 && e.method !== 'DELETE');
     if (!created.length) return;
@@ -62,11 +79,18 @@ export function vitalSignAlerts(baseUrl: string, rules: VitalRule[] = RULES.rule
       `SELECT h.content FROM resource_history h JOIN unnest($1::text[]) AS k(id) ON h.resource_type = 'Observation' AND h.id = k.id AND h.version_id = 1`,
       [created.map((e) => e.resource_id)],
     );
+    const patientIds = rows.flatMap(({ content: o }) => (o?.subject?.reference?.includes('Patient/') ? [o.subject.reference.replace(/^.*Patient\//, '')] : []));
+    const { rows: births } = await tx.query<{ id: string; birth_date: string | null }>(
+      `SELECT id, content->>'birthDate' AS birth_date FROM resources WHERE resource_type = 'Patient' AND id = ANY($1::text[])`,
+      [patientIds],
+    );
+    const birthDates = new Map(births.map((b) => [b.id, b.birth_date ?? undefined]));
     const alerts: { resource: Resource; id: string }[] = [];
     for (const { content: o } of rows) {
-      if (!o || o.status === 'entered-in-error') continue;
-      const problems = outOfRange(rules, o);
-      if (!problems.length || !o.subject?.reference?.includes('Patient/')) continue;
+      if (!o || o.status === 'entered-in-error' || !o.subject?.reference?.includes('Patient/')) continue;
+      const rules = applicableRules(set, o, birthDates.get(o.subject.reference.replace(/^.*Patient\//, '')));
+      const problems = rules.length ? outOfRange(rules, o) : [];
+      if (!problems.length) continue;
       const text = problems.map((p) => p.text).join('; ');
       const issueId = newResourceId();
       const observation: Reference = { reference: `Observation/${o.id}` };
@@ -81,7 +105,7 @@ export function vitalSignAlerts(baseUrl: string, rules: VitalRule[] = RULES.rule
         ...(o.device?.reference?.startsWith('Device/') ? { author: { reference: o.device.reference } } : {}),
         implicated: [observation],
         detail: text,
-        reference: `rules ${RULES.version}`,
+        reference: `rules ${set.version}`,
       };
       const recipients = await careTeam(tx, o.subject.reference!);
       const message: Communication = {
