@@ -264,6 +264,40 @@ describe('topic-based subscriptions (Backport IG)', () => {
     expect((await t.http.get(`/fhir/Subscription/${ended.id}`).expect(200)).body.status).toBe('off');
   });
 
+  it('a rest-hook whose handshake fails goes to status error with the reason', async () => {
+    receiver.status = 503;
+    try {
+      const sub = await create(topicSubscription({ channel: 'rest-hook', endpoint: `${receiver.url}/down` }));
+      const errored = await statusBecomes(sub.id, 'error');
+      expect(errored.error).toBe('Handshake failed: the endpoint answered 503');
+    } finally {
+      receiver.status = 200;
+    }
+  });
+
+  it('binding tokens: type level with ids, websocket subscriptions only, unbind stops a socket', async () => {
+    const ws = await create(topicSubscription({ channel: 'websocket', filters: [`patient=Patient/${p2}`], content: 'id-only' }));
+    const hook = await create(topicSubscription({ channel: 'rest-hook', endpoint: receiver.url, filters: [`patient=Patient/${p2}`] }));
+    await statusBecomes(ws.id, 'active');
+    const refused = await t.http.get(`/fhir/Subscription/${hook.id}/$get-ws-binding-token`);
+    expect(refused.status).toBe(400);
+    expect(refused.body.issue[0].diagnostics).toMatch(/does not use the websocket channel/);
+    const viaPost = await t.http.post('/fhir/Subscription/$get-ws-binding-token').send({ resourceType: 'Parameters', parameter: [{ name: 'id', valueId: ws.id }] }).expect(200);
+    const token = viaPost.body.parameter.find((p: any) => p.name === 'token').valueString;
+    const client = await WsClient.open(wsUrl);
+    client.send(`bind-with-token ${token}`);
+    await client.waitFor((m) => m.includes('"handshake"'));
+    await create(observation(p2));
+    await client.waitFor((m) => m.includes('"event-notification"'));
+    client.send(`unbind ${ws.id}`);
+    await sleep(100);
+    await create(observation(p2));
+    await sleep(400);
+    expect(client.messages.filter((m) => m.includes('"event-notification"'))).toHaveLength(1);
+    client.close();
+    await t.http.delete(`/fhir/Subscription/${hook.id}`).expect(200);
+  });
+
   it('a binding token that is unknown is refused', async () => {
     const client = await WsClient.open(wsUrl);
     client.send('bind-with-token not-a-token');
