@@ -57,7 +57,7 @@ function start(port: number): Promise<ChildProcess> {
 }
 
 it('SIGKILL while delivering: the next process delivers the rest, nothing lost, numbers unique', { timeout: 150_000 }, async () => {
-  const port = 21000 + Math.floor(Math.random() * 10000);
+  const port = 31000 + Math.floor(Math.random() * 9000); // crash.postgres.test.ts draws from 21000-30999
   const base = `http://localhost:${port}/fhir`;
   const first = await start(port);
   const post = (path: string, body: object) => fetch(`${base}/${path}`, { method: 'POST', headers: { 'Content-Type': 'application/fhir+json' }, body: JSON.stringify(body) });
