@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { testServer, type TestServer } from './harness.js';
 import { userToken } from './smart-flow.js';
 import { eventNumbers, sleep, WsClient } from './subscription-clients.js';
+import { ownerBounds } from '../src/subscriptions/owner.js';
 
 const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
 let t: TestServer;
@@ -124,4 +125,11 @@ it('patient/ scopes never reach Subscriptions (other clients’ endpoints and he
   }
   // still readable by its owner
   expect((await t.http.get(`/fhir/Subscription/${id}`).auth(token, { type: 'bearer' })).body.channel.header).toEqual(['Authorization: Bearer s3cret']);
+});
+
+it('a subscription made under AUTH_MODE=open delivers nothing once SMART is enforced', () => {
+  const { config } = t.server.app;
+  expect(config.authMode).toBe('smart');
+  expect(ownerBounds(config, { kind: 'open' }, 'Observation')).toBeUndefined();
+  expect(ownerBounds({ ...config, authMode: 'open' }, { kind: 'open' }, 'Observation')).toEqual([]);
 });

@@ -21,6 +21,8 @@ export function ownerFrom(stored: StoredOwner | null): Principal {
 
 /** The owner's reach on a type, as search criteria; undefined when the owner may not read that type at all. */
 export function ownerBounds(config: Config, owner: Principal, resourceType: string): Criterion[] | undefined {
+  // made while the server ran with AUTH_MODE=open: no longer anyone's once access is enforced
+  if (owner.kind === 'open' && config.authMode !== 'open') return undefined;
   const ctx = { state: { principal: owner, app: { config } } } as unknown as FhirContext;
   if (reach(ctx, resourceType, 's') === 'none' || reach(ctx, resourceType, 'r') === 'none') return undefined;
   return searchBounds(ctx, [resourceType]);
