@@ -32,7 +32,7 @@ export class Subscriptions {
         this.hub.wake();
         if (this.registry.hasLiveRestHooks()) this.restHooks.wake();
       }
-      for (const id of written) void this.restHooks.activate(id).catch((err) => log.error({ subscription: id, error: (err as Error).message }, 'could not activate the subscription'));
+      for (const id of written) this.restHooks.activateSoon(id);
     });
   }
 

@@ -46,15 +46,14 @@ export class RestHooks {
     this.timer.unref();
   }
 
-  private ticking = false;
+  private ticking: Promise<void> | undefined;
   private lastHousekeeping = 0;
 
   /** The poll: retries that came due, heartbeats, set-ups a crash interrupted, old notifications. */
   private tick(): void {
     this.wake();
     if (this.ticking || this.stopped) return;
-    this.ticking = true;
-    void (async () => {
+    this.ticking = (async () => {
       try {
         await this.heartbeats();
         if (Date.now() - this.lastHousekeeping > HOUSEKEEPING_MS) {
@@ -64,7 +63,7 @@ export class RestHooks {
       } catch (err) {
         this.log.error({ error: (err as Error).message }, 'subscription housekeeping failed');
       } finally {
-        this.ticking = false;
+        this.ticking = undefined;
       }
     })();
   }
@@ -122,6 +121,8 @@ export class RestHooks {
     clearInterval(this.timer);
     await this.unlisten?.();
     await this.running;
+    await this.ticking;
+    await Promise.all(this.activations);
   }
 
   wake(): void {
@@ -212,6 +213,17 @@ export class RestHooks {
   /** The handshake of a topic-based rest-hook subscription: undefined when the endpoint accepted it. */
   handshake(spec: SubscriptionSpec): Promise<string | undefined> {
     return post(spec, restHookRequest(this.config.baseUrl, spec, 'handshake', []), this.config.subscriptionAllowPrivateEndpoints);
+  }
+
+  private readonly activations = new Set<Promise<void>>();
+
+  /** activate, in the background (stop waits for it). */
+  activateSoon(id: string): void {
+    if (this.stopped) return;
+    const run: Promise<void> = this.activate(id)
+      .catch((err) => this.log.error({ subscription: id, error: (err as Error).message }, 'could not activate the subscription'))
+      .finally(() => this.activations.delete(run));
+    this.activations.add(run);
   }
 
   /** Sets a requested subscription up: a handshake for topic-based rest-hooks, then active (or error). */
