@@ -1,50 +1,19 @@
 // Crash safety: a transaction Bundle cut off by SIGKILL part-way leaves nothing behind.
 // Postgres only: the server runs as a child process on a database of its own.
-import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDatabaseUrl } from './harness.js';
+import { scratchDatabase, spawnServer } from './harness.js';
 
-const url = new URL(testDatabaseUrl);
-url.pathname = '/meridian_crash';
-const crashDbUrl = url.toString();
-const admin = () => {
-  const u = new URL(testDatabaseUrl);
-  u.pathname = '/postgres';
-  return new pg.Client({ connectionString: u.toString() });
-};
+let database: Awaited<ReturnType<typeof scratchDatabase>>;
+let crashDbUrl: string;
 
 beforeAll(async () => {
-  const client = admin();
-  await client.connect();
-  await client.query('DROP DATABASE IF EXISTS meridian_crash WITH (FORCE)');
-  await client.query('CREATE DATABASE meridian_crash');
-  await client.end();
+  database = await scratchDatabase('meridian_crash');
+  crashDbUrl = database.url;
 });
-afterAll(async () => {
-  const client = admin();
-  await client.connect();
-  await client.query('DROP DATABASE IF EXISTS meridian_crash WITH (FORCE)');
-  await client.end();
-});
+afterAll(() => database?.drop());
 
-function start(port: number): { child: ChildProcess; ready: Promise<void> } {
-  const { BASE_URL: _vite, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
-    env: { ...inherited, DATABASE_URL: crashDbUrl, PORT: String(port), LOG_LEVEL: 'info', AUTH_MODE: 'open' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('Meridian is serving')) resolve();
-    });
-    child.stderr!.on('data', (d) => (out += d));
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-  return { child, ready };
-}
+const start = (port: number) => spawnServer({ DATABASE_URL: crashDbUrl, PORT: String(port), AUTH_MODE: 'open' });
 
 describe('SIGKILL during a large transaction', () => {
   it('leaves none of the Bundle resources after a restart', async () => {

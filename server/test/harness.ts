@@ -1,5 +1,6 @@
 // A Meridian of its own for each test file: on PGlite in memory, or on a fresh schema of the
 // test database on Postgres, as TEST_DB says.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
@@ -131,3 +132,46 @@ export async function freePort(): Promise<number> {
 }
 
 export const FHIR_JSON = 'application/fhir+json';
+
+/** A database of its own on the test Postgres, created empty now (for servers run as processes). */
+export async function scratchDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = async (sql: string[]) => {
+    const u = new URL(testDatabaseUrl);
+    u.pathname = '/postgres';
+    const client = new pg.Client({ connectionString: u.toString() });
+    await client.connect();
+    try {
+      for (const statement of sql) await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  const drop = `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`;
+  await admin([drop, `CREATE DATABASE ${name}`]);
+  const url = new URL(testDatabaseUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin([drop]) };
+}
+
+/**
+ * Meridian as a child process (`node --import tsx server/src/main.ts`) with env on top of this
+ * one's; ready resolves once it serves, and rejects if it exits first.
+ */
+export function spawnServer(env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
+  const { BASE_URL: _vite, ...inherited } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    env: { ...inherited, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const collect = (d: Buffer) => {
+      out += d;
+      if (out.includes('Meridian is serving')) resolve();
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+  return { child, ready };
+}

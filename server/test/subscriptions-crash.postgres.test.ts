@@ -1,59 +1,35 @@
 // A server process killed (SIGKILL) while it delivers loses no event: the next process delivers the
 // rest; every event keeps the one number it was given (recorded once), and the receiver gets each
 // at least once (one in flight when the process died may come twice: at-least-once).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { testDatabaseUrl } from './harness.js';
+import { scratchDatabase, spawnServer } from './harness.js';
 import { eventNumbers, Receiver, sleep } from './subscription-clients.js';
 
 const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
-const url = new URL(testDatabaseUrl);
-url.pathname = '/meridian_sub_crash';
-const dbUrl = url.toString();
-const admin = () => {
-  const u = new URL(testDatabaseUrl);
-  u.pathname = '/postgres';
-  return new pg.Client({ connectionString: u.toString() });
-};
+let database: Awaited<ReturnType<typeof scratchDatabase>>;
+let dbUrl: string;
 let receiver: Receiver;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  const client = admin();
-  await client.connect();
-  await client.query('DROP DATABASE IF EXISTS meridian_sub_crash WITH (FORCE)');
-  await client.query('CREATE DATABASE meridian_sub_crash');
-  await client.end();
+  database = await scratchDatabase('meridian_sub_crash');
+  dbUrl = database.url;
   receiver = await Receiver.start();
 });
 
 afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');
   await receiver?.close();
-  const client = admin();
-  await client.connect();
-  await client.query('DROP DATABASE IF EXISTS meridian_sub_crash WITH (FORCE)');
-  await client.end();
+  await database?.drop();
 });
 
-function start(port: number): Promise<ChildProcess> {
-  const { BASE_URL: _vite, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
-    env: { ...inherited, DATABASE_URL: dbUrl, PORT: String(port), LOG_LEVEL: 'info', AUTH_MODE: 'open', SUBSCRIPTION_ALLOW_PRIVATE_ENDPOINTS: 'true', SUBSCRIPTION_POLL_MS: '200' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+async function start(port: number): Promise<ChildProcess> {
+  const { child, ready } = spawnServer({ DATABASE_URL: dbUrl, PORT: String(port), AUTH_MODE: 'open', SUBSCRIPTION_ALLOW_PRIVATE_ENDPOINTS: 'true', SUBSCRIPTION_POLL_MS: '200' });
   children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const check = (d: Buffer) => {
-      out += d;
-      if (out.includes('Meridian is serving')) resolve(child);
-    };
-    child.stdout!.on('data', check);
-    child.stderr!.on('data', check);
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
+  await ready;
+  return child;
 }
 
 it('SIGKILL while delivering: the next process delivers the rest, nothing lost, numbers unique', { timeout: 150_000 }, async () => {

@@ -58,6 +58,16 @@ async function statusBecomes(id: string, status: string): Promise<any> {
   throw new Error(`Subscription/${id} did not become ${status}`);
 }
 
+/** The event numbers $events gives, once there are any (the dispatcher runs in the background), within 3 s. */
+async function recordedEvents(id: string): Promise<string[]> {
+  for (let i = 0; i < 60; i++) {
+    const found = eventNumbers((await t.http.get(`/fhir/Subscription/${id}/$events`).expect(200)).body);
+    if (found.length) return found;
+    await sleep(50);
+  }
+  return [];
+}
+
 beforeAll(async () => {
   const port = await freePort();
   t = await testServer({ port, baseUrl: `http://localhost:${port}/fhir`, subscriptionAllowPrivateEndpoints: true, subscriptionRetryMs: 50, subscriptionMaxAttempts: 3, subscriptionPollMs: 200 });
@@ -282,6 +292,10 @@ describe('topic-based subscriptions (Backport IG)', () => {
     const refused = await t.http.get(`/fhir/Subscription/${hook.id}/$get-ws-binding-token`);
     expect(refused.status).toBe(400);
     expect(refused.body.issue[0].diagnostics).toMatch(/does not use the websocket channel/);
+    const noValue = await t.http.post('/fhir/Subscription/$get-ws-binding-token').send({ resourceType: 'Parameters', parameter: [{ name: 'id' }] });
+    expect([noValue.status, noValue.body.issue[0].diagnostics]).toEqual([400, '$get-ws-binding-token parameter "id" has no value']);
+    const notParameters = await t.http.post('/fhir/Subscription/$get-ws-binding-token').send({ resourceType: 'Patient' });
+    expect([notParameters.status, notParameters.body.issue[0].diagnostics]).toEqual([400, 'POST $get-ws-binding-token takes a Parameters resource']);
     const viaPost = await t.http.post('/fhir/Subscription/$get-ws-binding-token').send({ resourceType: 'Parameters', parameter: [{ name: 'id', valueId: ws.id }] }).expect(200);
     const token = viaPost.body.parameter.find((p: any) => p.name === 'token').valueString;
     const client = await WsClient.open(wsUrl);
@@ -320,18 +334,10 @@ describe('topic-based subscriptions (Backport IG)', () => {
     await put('booked');
     await put('booked'); // still booked: no new event
     await put('cancelled');
-    const events = async (id: string) => {
-      for (let i = 0; i < 60; i++) {
-        const found = eventNumbers((await t.http.get(`/fhir/Subscription/${id}/$events`).expect(200)).body);
-        if (found.length) return found;
-        await sleep(50);
-      }
-      return [];
-    };
-    expect(await events(booked.id)).toEqual(['1']);
-    expect(await events(cancelled.id)).toEqual(['1']);
+    expect(await recordedEvents(booked.id)).toEqual(['1']);
+    expect(await recordedEvents(cancelled.id)).toEqual(['1']);
     await sleep(300);
-    expect(await events(booked.id)).toEqual(['1']); // and no more
+    expect(await recordedEvents(booked.id)).toEqual(['1']); // and no more
   });
 });
 
@@ -356,16 +362,8 @@ describe('events judged on their own version', () => {
     } finally {
       await dispatcher.start();
     }
-    const events = async (id: string) => {
-      for (let i = 0; i < 50; i++) {
-        const found = eventNumbers((await t.http.get(`/fhir/Subscription/${id}/$events`).expect(200)).body);
-        if (found.length) return found;
-        await sleep(50);
-      }
-      return [];
-    };
-    expect(await events(booked.id)).toEqual(['1']);
-    expect(await events(heart.id)).toEqual(['1']);
+    expect(await recordedEvents(booked.id)).toEqual(['1']);
+    expect(await recordedEvents(heart.id)).toEqual(['1']);
     // the shadows were rolled back: nothing of them is left
     expect((await t.server.app.db.query(`SELECT count(*)::integer AS n FROM resources WHERE id LIKE '%~%'`)).rows[0]).toEqual({ n: 0 });
   });

@@ -283,14 +283,15 @@ export const migrations: Migration[] = [
       ALTER TABLE subscription_event SET (autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_cost_delay = 0);
       CREATE TRIGGER resource_history_outbox AFTER INSERT ON resource_history
         FOR EACH ROW EXECUTE FUNCTION meridian_outbox_row();
-      -- One wake-up per transaction (NOTIFY folds identical ones), per schema.
-      CREATE FUNCTION meridian_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      -- One wake-up per transaction (NOTIFY folds identical ones) on the channel the trigger names,
+      -- per schema.
+      CREATE FUNCTION meridian_notify() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        PERFORM pg_notify('meridian_outbox_' || current_schema(), '');
+        PERFORM pg_notify(TG_ARGV[0] || '_' || current_schema(), '');
         RETURN NULL;
       END $$;
       CREATE TRIGGER subscription_event_notify AFTER INSERT ON subscription_event
-        FOR EACH STATEMENT EXECUTE FUNCTION meridian_outbox_notify();
+        FOR EACH STATEMENT EXECUTE FUNCTION meridian_notify('meridian_outbox');
 
       -- Who created or last changed a Subscription (the SMART principal), so that it delivers only
       -- what that caller could read.
@@ -331,13 +332,8 @@ export const migrations: Migration[] = [
       );
       CREATE INDEX subscription_notification_due ON subscription_notification (next_attempt)
         WHERE next_attempt IS NOT NULL;
-      CREATE FUNCTION meridian_delivery_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        PERFORM pg_notify('meridian_delivery_' || current_schema(), '');
-        RETURN NULL;
-      END $$;
       CREATE TRIGGER subscription_notification_notify AFTER INSERT ON subscription_notification
-        FOR EACH STATEMENT EXECUTE FUNCTION meridian_delivery_notify();
+        FOR EACH STATEMENT EXECUTE FUNCTION meridian_notify('meridian_delivery');
     `,
   },
 ];

@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import { criteriaKey, SqlBuilder, type Criterion } from '../search/index.js';
 import { reindexResource } from '../repo/write.js';
 import { isLive, type KnownSubscription, type SubscriptionRegistry } from './registry.js';
+import { SerialRunner } from './serial.js';
 
 export interface OutboxEvent {
   seq: string;
@@ -31,9 +32,11 @@ const BATCH = 500;
 const VACUUM_EVERY = 5000;
 
 export class Dispatcher {
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly runs = new SerialRunner(
+    () => this.drain(),
+    // retried at the next wake-up or poll; the outbox rows are still there
+    (err) => this.log.error({ error: err.message }, 'subscription dispatch failed'),
+  );
   private timer?: NodeJS.Timeout;
   private unlisten?: () => Promise<void>;
   private sinceVacuum = 0;
@@ -49,7 +52,7 @@ export class Dispatcher {
   ) {}
 
   async start(): Promise<void> {
-    this.stopped = false;
+    this.runs.resume();
     this.unlisten = await this.db.listen('meridian_outbox', () => this.wake());
     this.timer = setInterval(() => this.wake(), this.config.subscriptionPollMs);
     this.timer.unref();
@@ -57,39 +60,27 @@ export class Dispatcher {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.timer);
     await this.unlisten?.();
-    await this.running;
+    await this.runs.stop();
   }
 
   /** Runs a dispatch now, or right after the one running (never two at once in one process). */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
+    this.runs.wake();
+  }
+
+  /** Batches until the outbox is empty (VACUUMing it now and then). */
+  private async drain(): Promise<void> {
+    let handled: number;
+    do {
+      handled = await this.dispatchBatch();
+      this.sinceVacuum += handled;
+    } while (!this.runs.stopped && handled === BATCH);
+    if (this.sinceVacuum >= VACUUM_EVERY) {
+      this.sinceVacuum = 0;
+      await this.db.exec('VACUUM subscription_event, subscription_state');
     }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          let handled: number;
-          do {
-            handled = await this.dispatchBatch();
-            this.sinceVacuum += handled;
-          } while (!this.stopped && handled === BATCH);
-          if (this.sinceVacuum >= VACUUM_EVERY) {
-            this.sinceVacuum = 0;
-            await this.db.exec('VACUUM subscription_event, subscription_state');
-          }
-        } catch (err) {
-          // retried at the next wake-up or poll; the outbox rows are still there
-          this.log.error({ error: (err as Error).message }, 'subscription dispatch failed');
-        }
-      } while (this.again && !this.stopped);
-      this.running = undefined;
-    })();
   }
 
   /** One batch in one transaction; returns how many outbox rows it handled. */

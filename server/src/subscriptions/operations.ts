@@ -3,6 +3,7 @@
 // $get-ws-binding-token (a short-lived token a websocket sends with bind-with-token).
 import { randomBytes } from 'node:crypto';
 import type { Bundle, Parameters, Subscription } from '@medplum/fhirtypes';
+import { operationParameters } from '../fhir/parameters.js';
 import type { FhirContext } from '../fhir/context.js';
 import { badRequest, fhirError, notFound } from '../fhir/outcome.js';
 import { ID_PATTERN } from '../fhir/validate.js';
@@ -15,20 +16,6 @@ import type { PayloadContent } from './spec.js';
 
 const TOKEN_SECONDS = 300;
 const MAX_EVENTS = 1000;
-
-/** Query parameters and, for POST, those of a Parameters body (valueString, valueId, valueCode...). */
-function operationParams(ctx: FhirContext): URLSearchParams {
-  const params = new URLSearchParams(ctx.querystring);
-  const body = ctx.state.body as Parameters | undefined;
-  if (ctx.method === 'POST' && body) {
-    if (body.resourceType !== 'Parameters') throw badRequest('The body of an operation must be a Parameters resource');
-    for (const p of body.parameter ?? []) {
-      const value = Object.entries(p).find(([k]) => k.startsWith('value'))?.[1];
-      if (p.name && value !== undefined) params.append(p.name, String(value));
-    }
-  }
-  return params;
-}
 
 async function known(ctx: FhirContext, id: string): Promise<KnownSubscription> {
   if (!ID_PATTERN.test(id)) throw notFound(`Subscription/${id} is not known`);
@@ -46,7 +33,7 @@ function requireOwner(ctx: FhirContext, sub: KnownSubscription): void {
 
 /** GET|POST Subscription/[id]/$status, Subscription/$status?id=&status=: a searchset of SubscriptionStatus. */
 export async function statusOperation(ctx: FhirContext): Promise<void> {
-  const params = operationParams(ctx);
+  const params = operationParameters(ctx, '$status');
   const ids = ctx.params.id ? [ctx.params.id] : params.getAll('id').flatMap((v) => v.split(','));
   const statuses = ctx.params.id ? [] : params.getAll('status').flatMap((v) => v.split(','));
   if (!ids.length) {
@@ -68,7 +55,7 @@ export async function statusOperation(ctx: FhirContext): Promise<void> {
 export async function eventsOperation(ctx: FhirContext): Promise<void> {
   const sub = await known(ctx, ctx.params.id);
   requireOwner(ctx, sub);
-  const params = operationParams(ctx);
+  const params = operationParameters(ctx, '$events');
   const number = (name: string) => {
     const raw = params.get(name);
     if (raw === null || raw === '') return undefined;
@@ -91,7 +78,7 @@ export async function eventsOperation(ctx: FhirContext): Promise<void> {
 
 /** GET|POST Subscription/[id]/$get-ws-binding-token (or Subscription/$get-ws-binding-token?id=...). */
 export async function bindingTokenOperation(ctx: FhirContext): Promise<void> {
-  const params = operationParams(ctx);
+  const params = operationParameters(ctx, '$get-ws-binding-token');
   const ids = ctx.params.id ? [ctx.params.id] : params.getAll('id').flatMap((v) => v.split(','));
   if (!ids.length) throw badRequest('Name the subscriptions (id) the token is for');
   for (const id of ids) {

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import type { Repository } from '../repo/index.js';
 import { endpointReachable } from './endpoint.js';
 import { setStatus } from './lifecycle.js';
+import { SerialRunner } from './serial.js';
 import { notificationBundle, storedEvents, type StoredEvent } from './notification.js';
 import { isLive, type KnownSubscription, type SubscriptionRegistry } from './registry.js';
 import { subscriptionSpec, type SubscriptionSpec } from './spec.js';
@@ -23,9 +24,12 @@ const SEND_MARGIN_SECONDS = 10;
 const HOUSEKEEPING_MS = 60_000;
 
 export class RestHooks {
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly runs = new SerialRunner(
+    async () => {
+      while (!this.runs.stopped && (await this.deliverDue()) > 0);
+    },
+    (err) => this.log.error({ error: err.message }, 'rest-hook delivery failed'),
+  );
   private timer?: NodeJS.Timeout;
   private unlisten?: () => Promise<void>;
 
@@ -52,7 +56,7 @@ export class RestHooks {
   /** The poll: retries that came due, heartbeats, set-ups a crash interrupted, old notifications. */
   private tick(): void {
     this.wake();
-    if (this.ticking || this.stopped) return;
+    if (this.ticking || this.runs.stopped) return;
     this.ticking = (async () => {
       try {
         await this.heartbeats();
@@ -106,8 +110,9 @@ export class RestHooks {
       `SELECT id FROM resources WHERE resource_type = 'Subscription' AND NOT deleted
        AND content->>'status' IN ('requested', 'active', 'error') AND content ? 'end'`,
     );
+    const subscriptions = ended.length ? await this.registry.current(this.db) : new Map();
     for (const { id } of ended) {
-      const sub = (await this.registry.current(this.db)).get(id);
+      const sub = subscriptions.get(id);
       if (sub?.spec.end && Date.parse(sub.spec.end) <= Date.now()) await setStatus(this.repo, this.log, id, 'off');
     }
     await this.db.query(
@@ -117,31 +122,16 @@ export class RestHooks {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.timer);
     await this.unlisten?.();
-    await this.running;
+    await this.runs.stop();
     await this.ticking;
     await Promise.all(this.activations);
   }
 
+  /** Sends what is due now, or right after the round in progress. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          while (!this.stopped && (await this.deliverDue()) > 0);
-        } catch (err) {
-          this.log.error({ error: (err as Error).message }, 'rest-hook delivery failed');
-        }
-      } while (this.again && !this.stopped);
-      this.running = undefined;
-    })();
+    this.runs.wake();
   }
 
   /** Claims and sends what is due; returns how many it claimed. */
@@ -219,7 +209,7 @@ export class RestHooks {
 
   /** activate, in the background (stop waits for it). */
   activateSoon(id: string): void {
-    if (this.stopped) return;
+    if (this.runs.stopped) return;
     const run: Promise<void> = this.activate(id)
       .catch((err) => this.log.error({ subscription: id, error: (err as Error).message }, 'could not activate the subscription'))
       .finally(() => this.activations.delete(run));

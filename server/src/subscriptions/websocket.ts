@@ -22,6 +22,7 @@ import { eventCount, notificationBundle, storedEvents, type StoredEvent } from '
 import { sameOwner } from './owner.js';
 import type { SubscriptionRegistry } from './registry.js';
 import type { SubscriptionSpec } from './spec.js';
+import { SerialRunner } from './serial.js';
 
 interface Binding {
   socket: Client;
@@ -41,8 +42,10 @@ interface Client {
 export class WebsocketHub {
   private readonly server = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly bindings = new Set<Binding>();
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly runs = new SerialRunner(
+    () => this.deliver(),
+    (err) => this.log.error({ error: err.message }, 'websocket delivery failed'),
+  );
   private timer?: NodeJS.Timeout;
   private unlisten?: () => Promise<void>;
 
@@ -68,7 +71,7 @@ export class WebsocketHub {
     await this.unlisten?.();
     for (const ws of this.server.clients) ws.terminate();
     this.server.close();
-    await this.running;
+    await this.runs.stop();
   }
 
   private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -160,21 +163,7 @@ export class WebsocketHub {
 
   /** Sends every bound subscription what was recorded beyond its socket's cursor. */
   wake(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.deliver();
-        } catch (err) {
-          this.log.error({ error: (err as Error).message }, 'websocket delivery failed');
-        }
-      } while (this.again);
-      this.running = undefined;
-    })();
+    this.runs.wake();
   }
 
   private async deliver(): Promise<void> {

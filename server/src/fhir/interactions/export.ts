@@ -1,11 +1,11 @@
 // Bulk Data Access 2.0 $export: kick-off at system, Patient and Group/[id] level, status polling,
 // cancellation, and the ndjson files. The work itself runs in bulk/ as a durable background job.
-import type { Parameters } from '@medplum/fhirtypes';
 import { fhirMountPath } from '../../config.js';
 import { createJob, deleteJob, getJob, readFile, type ExportParams } from '../../bulk/jobs.js';
 import { patientCompartment } from '../../search/compartment.js';
 import { parseSearch } from '../../search/index.js';
 import type { FhirContext } from '../context.js';
+import { operationParameters } from '../parameters.js';
 import { may, requireScope } from '../../auth/index.js';
 import { noteAccess, requestQuery } from '../../audit/index.js';
 import { resourceTypes } from '../definitions.js';
@@ -28,7 +28,7 @@ export async function exportKickoff(ctx: FhirContext): Promise<void> {
   }
   if (!/(^|[,;\s])respond-async/i.test(ctx.get('Prefer'))) throw badRequest('$export runs asynchronously: send "Prefer: respond-async"');
   const lenient = /(^|[,;\s])handling\s*=\s*lenient/i.test(ctx.get('Prefer'));
-  const query = exportParameters(ctx);
+  const query = operationParameters(ctx, '$export');
 
   for (const name of new Set(query.keys())) {
     if (!KNOWN.has(name) && !lenient) throw badRequest(`$export does not support "${name}" (send Prefer: handling=lenient to ignore it)`);
@@ -80,21 +80,6 @@ export async function exportKickoff(ctx: FhirContext): Promise<void> {
   ctx.status = 202;
   ctx.set('Content-Location', `${app.config.baseUrl}/$export-poll-status/${job.id}`);
   ctx.body = informational(`Export ${job.id} accepted`);
-}
-
-/** Parameters from the query, or from a POSTed Parameters resource. */
-function exportParameters(ctx: FhirContext): URLSearchParams {
-  const query = new URLSearchParams(ctx.querystring);
-  const body = ctx.state.body as Parameters | undefined;
-  if (ctx.method === 'POST' && body) {
-    if (body.resourceType !== 'Parameters') throw badRequest('POST $export takes a Parameters resource');
-    for (const p of body.parameter ?? []) {
-      const value = p.valueString ?? p.valueCode ?? p.valueInstant ?? p.valueDateTime ?? (p as { valueUri?: string }).valueUri;
-      if (typeof value !== 'string') throw badRequest(`$export parameter "${p.name}" has no value`);
-      query.append(p.name, value);
-    }
-  }
-  return query;
 }
 
 /** GET [base]/$export-poll-status/[job]: 202 with progress while running, then the manifest. */
