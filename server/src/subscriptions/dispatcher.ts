@@ -132,21 +132,34 @@ export async function matchEvents(tx: Queryable, baseUrl: string, events: Outbox
       groups.set(key, [...(groups.get(key) ?? []), s]);
     }
     const versions = await historyVersions(tx, candidates, typeEvents);
+    const hits = new Map<string, Set<string>>([...groups.keys()].map((k) => [k, new Set<string>()]));
     // versions no longer current are matched as shadows of themselves, inside a savepoint
-    const shadows = await shadowSuperseded(tx, baseUrl, type, typeEvents);
-    const probes = typeEvents.map((e) => ({ ...e, resource_id: shadows.get(eventKey(e)) ?? e.resource_id }));
-    try {
-      for (const group of groups.values()) {
+    const shadows = new Map<string, string>();
+    const savepoint = { open: false };
+    const matchAll = async (batch: OutboxEvent[]) => {
+      const probes = batch.map((e) => ({ ...e, resource_id: shadows.get(eventKey(e)) ?? e.resource_id }));
+      for (const [key, group] of groups) {
         const { spec, bounds } = group[0];
-        const rows = await matchingVersions(tx, type, probes, [...spec.criteria, ...bounds!]);
-        const hits = new Set(rows.map((r) => `${r.id}/${r.version_id}`));
-        for (const s of group) {
-          const matched = typeEvents.filter((e, i) => hits.has(eventKey(probes[i])) && topicTriggers(s, e, versions));
-          if (matched.length) result.set(s, matched);
-        }
+        const rows = new Set((await matchingVersions(tx, type, probes, [...spec.criteria, ...bounds!])).map((r) => `${r.id}/${r.version_id}`));
+        batch.forEach((e, i) => rows.has(eventKey(probes[i])) && hits.get(key)!.add(eventKey(e)));
       }
+    };
+    try {
+      await shadowSuperseded(tx, baseUrl, type, typeEvents, shadows, savepoint);
+      await matchAll(typeEvents);
+      // each statement sees what is committed when it starts: a version replaced between the check
+      // above and the match was missed by it, and is matched again as a shadow (versions only grow,
+      // so one still current now was current then)
+      const late = await shadowSuperseded(tx, baseUrl, type, typeEvents.filter((e) => !shadows.has(eventKey(e))), shadows, savepoint);
+      if (late.length) await matchAll(late);
     } finally {
-      if (shadows.size) await tx.query('ROLLBACK TO SAVEPOINT meridian_shadows');
+      if (savepoint.open) await tx.query('ROLLBACK TO SAVEPOINT meridian_shadows');
+    }
+    for (const [key, group] of groups) {
+      for (const s of group) {
+        const matched = typeEvents.filter((e) => hits.get(key)!.has(eventKey(e)) && topicTriggers(s, e, versions));
+        if (matched.length) result.set(s, matched);
+      }
     }
   }
   return result;
@@ -157,34 +170,44 @@ const eventKey = (e: { resource_id: string; version_id: number }) => `${e.resour
 /**
  * The index rows are those of current versions. An event whose version was replaced (or deleted)
  * before it was dispatched is matched against a shadow: its version stored under another id
- * ("<id>~<version>", which no FHIR id can be) with its own index rows, in a savepoint the caller
- * rolls back. Criteria are thus always judged on the event's version, by the same SQL.
+ * ("<id>~<version>", which no FHIR id can be) with its own index rows, in a savepoint (opened once,
+ * savepoint.open) the caller rolls back. Criteria are thus always judged on the event's version, by
+ * the same SQL. Returns the events it shadowed now.
  */
-async function shadowSuperseded(tx: Queryable, baseUrl: string, type: string, events: OutboxEvent[]): Promise<Map<string, string>> {
-  const shadows = new Map<string, string>();
+async function shadowSuperseded(
+  tx: Queryable,
+  baseUrl: string,
+  type: string,
+  events: OutboxEvent[],
+  shadows: Map<string, string>,
+  savepoint: { open: boolean },
+): Promise<OutboxEvent[]> {
+  if (!events.length) return [];
   const { rows: current } = await tx.query<{ id: string; version_id: number; deleted: boolean }>(
     'SELECT id, version_id, deleted FROM resources WHERE resource_type = $1 AND id = ANY($2::text[])',
     [type, events.map((e) => e.resource_id)],
   );
   const live = new Map(current.filter((r) => !r.deleted).map((r) => [r.id, r.version_id]));
   const stale = events.filter((e) => live.get(e.resource_id) !== e.version_id);
-  if (!stale.length) return shadows;
+  if (!stale.length) return [];
   const { rows } = await tx.query<{ id: string; version_id: number; last_updated: Date; content: Resource | null }>(
     `SELECT h.id, h.version_id, h.last_updated, h.content FROM resource_history h
      JOIN unnest($2::text[], $3::integer[]) AS k(i, v) ON h.resource_type = $1 AND h.id = k.i AND h.version_id = k.v`,
     [type, stale.map((e) => e.resource_id), stale.map((e) => e.version_id)],
   );
-  if (!rows.some((r) => r.content)) return shadows;
-  await tx.query('SAVEPOINT meridian_shadows');
   for (const r of rows) {
     if (!r.content) continue;
+    if (!savepoint.open) {
+      await tx.query('SAVEPOINT meridian_shadows');
+      savepoint.open = true;
+    }
     const id = `${r.id}~${r.version_id}`;
     const content = { ...r.content, id } as Resource;
     await tx.query('INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, content) VALUES ($1, $2, $3, $4, false, $5::jsonb)', [type, id, r.version_id, r.last_updated, JSON.stringify(content)]);
     await reindexResource(tx, baseUrl, content);
     shadows.set(`${r.id}/${r.version_id}`, id);
   }
-  return shadows;
+  return stale.filter((e) => shadows.has(eventKey(e)));
 }
 
 /**
