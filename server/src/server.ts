@@ -13,6 +13,7 @@ import { startExportRunner } from './bulk/runner.js';
 import { createAuth } from './auth/index.js';
 import { AuditLog } from './audit/index.js';
 import { Subscriptions } from './subscriptions/index.js';
+import { createTerminology } from './terminology/index.js';
 
 export interface RunningServer {
   app: AppContext;
@@ -28,7 +29,8 @@ export async function createAppContext(config: Config, db: Db, log: Logger): Pro
   const exports = startExportRunner(db, log, { baseUrl: config.baseUrl, fileBytes: config.exportFileBytes });
   const repo = new Repository(db, config.baseUrl);
   const subscriptions = new Subscriptions(db, repo, config, log, auth.provider);
-  return { config, db, log, repo, exports, auth, audit: new AuditLog(repo, log), subscriptions };
+  const terminology = createTerminology(db);
+  return { config, db, log, repo, exports, auth, audit: new AuditLog(repo, log), subscriptions, terminology };
 }
 
 export async function startServer(config: Config, log: Logger, db?: Db): Promise<RunningServer> {

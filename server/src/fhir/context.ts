@@ -9,6 +9,7 @@ import type { ResourceScope } from '../auth/scopes.js';
 import type { Auth } from '../auth/index.js';
 import type { Access, AuditLog } from '../audit/index.js';
 import type { Subscriptions } from '../subscriptions/index.js';
+import type { Terminology } from '../terminology/index.js';
 
 /** Dependencies, built once at start and passed in explicitly (no global singletons). */
 export interface AppContext {
@@ -24,6 +25,8 @@ export interface AppContext {
   audit: AuditLog;
   /** Subscription matching and delivery of this process. */
   subscriptions: Subscriptions;
+  /** CodeSystems, ValueSets and ConceptMaps: shipped ones in memory, runtime ones from the database. */
+  terminology: Terminology;
 }
 
 /**

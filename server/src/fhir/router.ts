@@ -21,6 +21,7 @@ import { interactionNeeds, requireScope } from '../auth/index.js';
 import { refuseAuditWrites } from '../audit/index.js';
 import type { Action } from '../auth/scopes.js';
 import { bindingTokenOperation, eventsOperation, statusOperation } from '../subscriptions/index.js';
+import { codeSystemValidateCodeOperation, expandOperation, lookupOperation, subsumesOperation, translateOperation, valueSetValidateCodeOperation } from '../terminology/index.js';
 
 export function fhirRouter(config: Config, prefix: string, version: string): Router<FhirState> {
   const router = new Router<FhirState>({ prefix: prefix || undefined });
@@ -91,6 +92,22 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
     for (const path of [`/Subscription/:id/\\$${name}`, ...(name === 'events' ? [] : [`/Subscription/\\$${name}`])]) {
       router.get(path, h(op, subscriptionRead));
       router.post(path, h(op, subscriptionRead));
+    }
+  }
+  // terminology operations, at the levels of their R4 OperationDefinitions
+  const terminologyOperations = [
+    ['CodeSystem', 'lookup', lookupOperation, false],
+    ['CodeSystem', 'validate-code', codeSystemValidateCodeOperation, true],
+    ['CodeSystem', 'subsumes', subsumesOperation, true],
+    ['ValueSet', 'expand', expandOperation, true],
+    ['ValueSet', 'validate-code', valueSetValidateCodeOperation, true],
+    ['ConceptMap', 'translate', translateOperation, true],
+  ] as const;
+  for (const [type, name, op, onInstance] of terminologyOperations) {
+    const need: Need = () => [type, ['r']];
+    for (const path of [`/${type}/\\$${name}`, ...(onInstance ? [`/${type}/:id/\\$${name}`] : [])]) {
+      router.get(path, h(op, need));
+      router.post(path, h(op, need));
     }
   }
   router.get('/:type/:id/:compartmentType', h(compartmentSearch, checksItself));
