@@ -1,0 +1,99 @@
+// Profiles: the shipped Meridian profiles (profiles/*.json) and StructureDefinitions written at runtime,
+// with snapshots generated from their differentials, and validation of resources against them.
+import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { Repository } from '../repo/index.js';
+import { parseSearch } from '../search/index.js';
+import { ProfileRegistry, boundElements, type BoundElement, type Profile, type ProfileLookup } from './registry.js';
+import { profileIssues } from './validate.js';
+
+export { ProfileRegistry, ProfileError, boundElements, withSnapshot, type BoundElement, type Profile, type ProfileLookup } from './registry.js';
+export { generateSnapshot, SnapshotError } from './snapshot.js';
+export { profileIssues } from './validate.js';
+
+/**
+ * The profiles of this process. Process-wide like @medplum/core's type index it files them in: the
+ * validator is called from every write path, and a runtime profile is looked up in the database
+ * (resolveClaimedProfiles) before the writes that claim it.
+ */
+let registry: ProfileRegistry | undefined;
+
+export function profileRegistry(): ProfileRegistry {
+  if (!registry) {
+    registry = new ProfileRegistry();
+    registry.loadShipped();
+  }
+  return registry;
+}
+
+/** The shipped StructureDefinitions, each with its generated snapshot. */
+export function shippedProfiles(): StructureDefinition[] {
+  return profileRegistry().loadShipped();
+}
+
+/** The profile of a canonical url ("url" or "url|version"), if this process knows it. */
+export function getProfile(url: string): Profile | undefined {
+  return profileRegistry().get(url);
+}
+
+/** The elements of the profile at url that declare a terminology binding (empty if the profile is unknown). */
+export function profileBindings(url: string): BoundElement[] {
+  const profile = getProfile(url);
+  return profile ? boundElements(profile) : [];
+}
+
+/** Canonical urls of the profiles of a resource type, shipped ones first, for the CapabilityStatement. */
+export function profilesOf(type: string): string[] {
+  return profileRegistry()
+    .list(type)
+    .sort((a, b) => Number(b.source === 'shipped') - Number(a.source === 'shipped') || a.url.localeCompare(b.url))
+    .map((p) => p.url);
+}
+
+/** Every meta.profile url of a resource (strings only). */
+export function claimedProfiles(resource: Resource): string[] {
+  const claimed = (resource as { meta?: { profile?: unknown } }).meta?.profile;
+  return Array.isArray(claimed) ? claimed.filter((p): p is string => typeof p === 'string') : [];
+}
+
+/**
+ * Issues of a resource against every profile it claims in meta.profile: the errors of each profile
+ * this process knows, and a warning for each url it does not know (it is not enforced).
+ */
+export function claimedProfileIssues(resource: Resource): OperationOutcomeIssue[] {
+  const claimed = claimedProfiles(resource);
+  if (!claimed.length) return [];
+  const issues: OperationOutcomeIssue[] = [];
+  for (const url of claimed) {
+    const profile = profileRegistry().get(url);
+    if (profile) issues.push(...profileIssues(resource, profile));
+    else {
+      issues.push({
+        severity: 'warning',
+        code: 'not-supported',
+        diagnostics: `The profile ${url} is not known to this server; the resource was not validated against it`,
+        expression: [`${resource.resourceType}.meta.profile`],
+      });
+    }
+  }
+  return issues;
+}
+
+/** Looks a StructureDefinition up by canonical url in the database (the newest if several). */
+export function repoLookup(repo: Repository, baseUrl: string): ProfileLookup {
+  return async (url) => {
+    const request = parseSearch('StructureDefinition', new URLSearchParams({ url, _sort: '-_lastUpdated' }), { strict: false, baseUrl });
+    const page = await repo.search(request, ['StructureDefinition'], 1, 'none');
+    const found = page.matches[0];
+    return found ? (JSON.parse(found.json) as StructureDefinition) : undefined;
+  };
+}
+
+/**
+ * Before a write: the profiles the resources claim that are not shipped are read from the database,
+ * so that a profile written by any process is enforced with its current version (parsed once per
+ * id and versionId). A resource that claims no profile costs nothing.
+ */
+export async function resolveClaimedProfiles(resources: (Resource | undefined)[], lookup: ProfileLookup): Promise<void> {
+  const urls = resources.flatMap((r) => (r && typeof r === 'object' ? claimedProfiles(r) : []));
+  if (urls.length) await profileRegistry().resolve(urls, lookup);
+}
