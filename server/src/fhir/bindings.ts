@@ -1,92 +1,22 @@
-// Required terminology bindings of the base specification. @medplum/core's validator does not check
-// them (Observation.status "bogus" passes), so this walks the resource by its type schema and checks
-// every element whose binding is `required` against the bound ValueSet's codes. ValueSets that cannot
-// be enumerated from the shipped definitions (MIME types, languages, filters) are not checked here.
-import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { core, readJson } from './definitions.js';
+// Terminology bindings of the base specification and of profiles. @medplum/core's validator does not
+// check them (Observation.status "bogus" passes), so this walks the resource by its type schema and
+// checks every bound element against the ValueSet's codes: a `required` binding missed is an error,
+// an `extensible` or `preferred` one a warning. ValueSets that cannot be enumerated from the shipped
+// content (MIME types, languages, filters on systems not shipped) are not checked.
+import type { OperationOutcomeIssue, StructureDefinition } from '@medplum/fhirtypes';
+import { shippedTerminology, type Expansion } from '../terminology/service.js';
+import { core } from './definitions.js';
 import { issue } from './outcome.js';
 
-type CodeSet = Set<string>; // "system|code"; system is "" when only codes are compared
+type Strength = 'required' | 'extensible' | 'preferred';
+const CHECKED = new Set<string>(['required', 'extensible', 'preferred']);
 
-interface Concept {
-  code: string;
-  concept?: Concept[];
-}
-interface CodeSystemLike {
-  resourceType: 'CodeSystem';
-  url: string;
-  concept?: Concept[];
-}
-interface ValueSetLike {
-  resourceType: 'ValueSet';
-  url: string;
-  compose?: {
-    include?: { system?: string; concept?: { code: string }[]; filter?: unknown[]; valueSet?: string[] }[];
-    exclude?: unknown[];
-  };
+function codesOf(valueSet: string): Expansion | undefined {
+  return shippedTerminology().expansion(valueSet);
 }
 
-let codeSystems: Map<string, CodeSystemLike> | undefined;
-let valueSets: Map<string, ValueSetLike> | undefined;
-const expansions = new Map<string, CodeSet | null>();
-
-function loadTerminology(): void {
-  if (codeSystems) return;
-  codeSystems = new Map();
-  valueSets = new Map();
-  for (const file of ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json', 'fhir/r4/v2-tables.json']) {
-    for (const entry of readJson(file).entry ?? []) {
-      const r = entry.resource;
-      if (r?.resourceType === 'CodeSystem') codeSystems.set(r.url, r);
-      if (r?.resourceType === 'ValueSet') valueSets.set(r.url, r);
-    }
-  }
-}
-
-/** The codes of a ValueSet, or null when it cannot be enumerated from the shipped definitions. */
-function expand(url: string, seen = new Set<string>()): CodeSet | null {
-  const key = url.split('|')[0];
-  if (expansions.has(key)) return expansions.get(key)!;
-  if (seen.has(key)) return null;
-  seen.add(key);
-  loadTerminology();
-  const vs = valueSets!.get(key);
-  let codes: CodeSet | null = vs?.compose?.include && !vs.compose.exclude ? new Set() : null;
-  for (const include of vs?.compose?.include ?? []) {
-    if (!codes) break;
-    if (include.filter?.length) {
-      codes = null;
-    } else if (include.valueSet?.length) {
-      for (const nested of include.valueSet) {
-        const nestedCodes = expand(nested, seen);
-        if (!nestedCodes) codes = null;
-        else nestedCodes.forEach((c) => codes?.add(c));
-      }
-    } else if (include.concept?.length && include.system) {
-      for (const c of include.concept) codes.add(`${include.system}|${c.code}`);
-    } else if (include.system) {
-      const cs = codeSystems!.get(include.system);
-      if (!cs?.concept?.length) codes = null;
-      else addConcepts(codes, include.system, cs.concept);
-    } else {
-      codes = null;
-    }
-  }
-  expansions.set(key, codes);
-  return codes;
-}
-
-function addConcepts(codes: CodeSet, system: string, concepts: Concept[]): void {
-  for (const c of concepts) {
-    codes.add(`${system}|${c.code}`);
-    if (c.concept) addConcepts(codes, system, c.concept);
-  }
-}
-
-function hasCode(codes: CodeSet, system: string | undefined, code: string): boolean {
-  if (system !== undefined) return codes.has(`${system}|${code}`);
-  for (const entry of codes) if (entry.slice(entry.lastIndexOf('|') + 1) === code) return true;
-  return false;
+function hasCode(codes: Expansion, system: string | undefined, code: string): boolean {
+  return system !== undefined ? codes.byKey.has(`${system}|${code}`) : codes.byCode.has(code);
 }
 
 const PRIMITIVE = /^[a-z]/;
@@ -101,7 +31,7 @@ function needsWalk(typeName: string, visiting = new Set<string>()): boolean {
   const schema = core.tryGetDataType(typeName);
   let result = false;
   for (const element of Object.values(schema?.elements ?? {})) {
-    if (element.binding?.strength === 'required' && element.binding.valueSet && expand(element.binding.valueSet)) result = true;
+    if (element.binding?.strength && CHECKED.has(element.binding.strength) && element.binding.valueSet && codesOf(element.binding.valueSet)) result = true;
     for (const t of element.type ?? []) {
       if (t.code === 'Resource' || needsWalk(t.code, visiting)) result = true;
     }
@@ -111,7 +41,8 @@ function needsWalk(typeName: string, visiting = new Set<string>()): boolean {
   return result;
 }
 
-export function checkRequiredBindings(resource: { resourceType: string }): OperationOutcomeIssue[] {
+/** Binding issues of a resource against the base specification: errors (required) and warnings. */
+export function bindingIssues(resource: { resourceType: string }): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
   walk(resource as unknown as Record<string, unknown>, resource.resourceType, resource.resourceType, issues);
   return issues;
@@ -128,8 +59,8 @@ function walk(value: Record<string, unknown>, typeName: string, path: string, is
     items.forEach((item, index) => {
       const itemPath = Array.isArray(raw) ? `${path}.${key}[${index}]` : `${path}.${key}`;
       const binding = element.binding;
-      if (binding?.strength === 'required' && binding.valueSet) {
-        checkBinding(item, type, binding.valueSet, itemPath, issues);
+      if (binding?.strength && CHECKED.has(binding.strength) && binding.valueSet) {
+        checkBinding(item, type, binding.strength as Strength, binding.valueSet, itemPath, issues);
       }
       if (item && typeof item === 'object' && !Array.isArray(item)) {
         const record = item as Record<string, unknown>;
@@ -154,23 +85,81 @@ function elementFor(elements: Record<string, { type?: { code: string }[]; bindin
   return { element: undefined, type: undefined };
 }
 
-function checkBinding(item: unknown, type: string, valueSet: string, path: string, issues: OperationOutcomeIssue[]): void {
-  const codes = expand(valueSet);
+function checkBinding(item: unknown, type: string, strength: Strength, valueSet: string, path: string, issues: OperationOutcomeIssue[]): void {
+  const codes = codesOf(valueSet);
   if (!codes) return;
   const vsName = valueSet.split('|')[0];
+  const severity = strength === 'required' ? 'error' : 'warning';
+  const kind = `${strength} value set ${vsName}`;
   if (typeof item === 'string' && (type === 'code' || type === 'string' || type === 'uri')) {
-    if (!hasCode(codes, undefined, item)) {
-      issues.push(issue('error', 'code-invalid', `Value "${item}" is not in the required value set ${vsName}`, path));
-    }
-  } else if (type === 'Coding' && item && typeof item === 'object') {
+    if (!hasCode(codes, undefined, item)) issues.push(issue(severity, 'code-invalid', `Value "${item}" is not in the ${kind}`, path));
+  } else if ((type === 'Coding' || type === 'Quantity') && item && typeof item === 'object') {
     const coding = item as { system?: string; code?: string };
     if (coding.code !== undefined && !hasCode(codes, coding.system, coding.code)) {
-      issues.push(issue('error', 'code-invalid', `Code "${coding.system ?? ''}|${coding.code}" is not in the required value set ${vsName}`, path));
+      issues.push(issue(severity, 'code-invalid', `Code "${coding.system ?? ''}|${coding.code}" is not in the ${kind}`, path));
     }
   } else if (type === 'CodeableConcept' && item && typeof item === 'object') {
     const codings = ((item as { coding?: { system?: string; code?: string }[] }).coding ?? []).filter((c) => c.code !== undefined);
-    if (!codings.some((c) => hasCode(codes, c.system, c.code!))) {
-      issues.push(issue('error', 'code-invalid', `No coding is from the required value set ${vsName}`, path));
+    // an extensible or preferred binding may be met by text alone
+    if ((codings.length || strength === 'required') && !codings.some((c) => hasCode(codes, c.system, c.code!))) {
+      issues.push(issue(severity, 'code-invalid', `No coding is from the ${kind}`, path));
     }
   }
+}
+
+/**
+ * Binding issues of a resource against a profile: the profile's own bindings (those its snapshot
+ * changes from the base type's; slices excepted), checked at the element paths they name.
+ */
+export function profileBindingIssues(resource: { resourceType: string }, profile: StructureDefinition): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  for (const element of profile.snapshot?.element ?? []) {
+    const binding = element.binding;
+    if (!binding?.valueSet || !binding.strength || !CHECKED.has(binding.strength) || element.id?.includes(':')) continue;
+    const base = baseBinding(element.path);
+    if (base?.valueSet === binding.valueSet && base.strength === binding.strength) continue; // the base check has it
+    const [, ...segments] = element.path.split('.');
+    for (const { value, path, key } of valuesAt(resource, resource.resourceType, segments)) {
+      const type = typeOf(value, key, element.type?.map((t) => t.code) ?? []);
+      if (type) checkBinding(value, type, binding.strength as Strength, binding.valueSet, path, issues);
+    }
+  }
+  return issues;
+}
+
+function baseBinding(path: string): { valueSet?: string; strength?: string } | undefined {
+  const [type, ...rest] = path.split('.');
+  let schema = core.tryGetDataType(type);
+  for (let i = 0; schema && i < rest.length; i++) {
+    const element = schema.elements[rest.slice(0, i + 1).join('.')] ?? schema.elements[rest[i]];
+    if (i === rest.length - 1) return element?.binding;
+    const next = element?.type?.[0]?.code;
+    if (!next || next === 'BackboneElement' || next === 'Element') continue;
+    schema = core.tryGetDataType(next);
+  }
+  return undefined;
+}
+
+/** The values at an element path (choice elements by their typed names), with their JSON paths. */
+function valuesAt(node: unknown, path: string, segments: string[], key = ''): { value: unknown; path: string; key: string }[] {
+  if (node === undefined || node === null) return [];
+  if (!segments.length) return [{ value: node, path, key }];
+  if (typeof node !== 'object' || Array.isArray(node)) return [];
+  const [segment, ...rest] = segments;
+  const record = node as Record<string, unknown>;
+  const keys = segment.endsWith('[x]') ? Object.keys(record).filter((k) => k.startsWith(segment.slice(0, -3)) && /^[A-Z]/.test(k.slice(segment.length - 3))) : [segment];
+  return keys.flatMap((k) => {
+    const raw = record[k];
+    const list = Array.isArray(raw) ? raw : [raw];
+    return list.flatMap((item, i) => valuesAt(item, Array.isArray(raw) ? `${path}.${k}[${i}]` : `${path}.${k}`, rest, k));
+  });
+}
+
+function typeOf(value: unknown, key: string, declared: string[]): string | undefined {
+  const suffix = declared.find((t) => key.toLowerCase().endsWith(t.toLowerCase()));
+  const type = suffix ?? (declared.length === 1 ? declared[0] : undefined);
+  if (type) return type;
+  if (typeof value === 'string') return 'code';
+  if (value && typeof value === 'object') return 'coding' in value ? 'CodeableConcept' : 'Coding';
+  return undefined;
 }

@@ -1,5 +1,6 @@
 // What every request handler is given: the application's dependencies and the request's principal.
 import type Koa from 'koa';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../logger.js';
@@ -63,6 +64,8 @@ export interface FhirState {
   accessed?: Access[];
   /** The parsed JSON body of a write. */
   body?: unknown;
+  /** Warnings of a write's validation (codes outside extensible bindings, ...), for Prefer: return=OperationOutcome. */
+  warnings?: OperationOutcomeIssue[];
   /** The media type responses are sent as. */
   responseType: string;
 }

@@ -50,7 +50,9 @@ export function respondWithWrite(ctx: FhirContext, status: number, resource: Res
     ctx.body = null;
     ctx.status = status; // Koa turns a null body into 204; keep the interaction's status
   } else if (preference === 'OperationOutcome') {
-    ctx.body = informational(message);
+    const body = informational(message);
+    body.issue.push(...(ctx.state.warnings ?? []));
+    ctx.body = body;
   } else {
     ctx.body = resource;
   }

@@ -2,11 +2,12 @@
 // conforms to the R4 StructureDefinition (structure, types, cardinality, primitive formats) and to
 // the required bindings of the base specification.
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { checkRequiredBindings } from './bindings.js';
+import { bindingIssues } from './bindings.js';
 import { jsonRuleIssues } from './json-rules.js';
 import { narrativeIssues } from './narrative.js';
 import { core, isResourceType } from './definitions.js';
 import { FhirError, badRequest, issue, outcome } from './outcome.js';
+import { claimedProfileIssues, profileRegistry } from '../profiles/index.js';
 
 export const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -58,10 +59,30 @@ export function validationIssues(resource: Resource): OperationOutcomeIssue[] {
       });
     }
   }
-  issues.push(...checkRequiredBindings(resource));
+  issues.push(...bindingIssues(resource));
   issues.push(...jsonRuleIssues(resource, resource.resourceType));
   forEachNarrative(resource, resource.resourceType, (div, path) => issues.push(...narrativeIssues(div, path)));
+  if (resource.resourceType === 'StructureDefinition') issues.push(...profileRegistry().problems(resource));
+  issues.push(...profileValidationIssues(resource, claimedProfileIssues(resource), issues));
   return issues;
+}
+
+/**
+ * Issues of a resource against profiles (profileIssues of one profile, or claimedProfileIssues), with
+ * paths named as in the JSON, leaving out what the base definition's validation reported already (known).
+ */
+export function profileValidationIssues(resource: Resource, found: OperationOutcomeIssue[], known: OperationOutcomeIssue[] = []): OperationOutcomeIssue[] {
+  if (!found.length) return [];
+  const key = (i: OperationOutcomeIssue) => `${i.severity}|${i.expression?.join()}|${(i.diagnostics ?? '').replace(/ \(profile [^)]*\)$/, '')}`;
+  const seen = new Set(known.map(key));
+  const out: OperationOutcomeIssue[] = [];
+  for (const i of found) {
+    const mapped = { ...i, expression: i.expression?.map((e) => concretePath(resource, e)) };
+    if (seen.has(key(mapped))) continue;
+    seen.add(key(mapped));
+    out.push(mapped);
+  }
+  return out;
 }
 
 /** Calls fn with the narrative div of the resource and of each contained resource. */
@@ -74,10 +95,12 @@ function forEachNarrative(resource: Resource, path: string, fn: (div: unknown, p
   }
 }
 
-/** Throws 400 with every error found. */
-export function assertValid(resource: Resource): void {
-  const issues = validationIssues(resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  if (issues.length) throw new FhirError(400, outcome(issues));
+/** Throws 400 with every error found; returns the warnings (e.g. codes outside an extensible binding). */
+export function assertValid(resource: Resource): OperationOutcomeIssue[] {
+  const issues = validationIssues(resource);
+  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (errors.length) throw new FhirError(400, outcome(errors));
+  return issues;
 }
 
 /** Names choice elements as they appear in the JSON: Observation.value[x].value -> Observation.valueQuantity.value. */

@@ -14,9 +14,10 @@ export interface Item {
   words: string;
 }
 
+/** Where an expansion finds the content it names; synchronous (runtime content is fetched beforehand). */
 export interface Resolver {
-  codeSystem(url: string, version?: string): Promise<CodeSystemIndex | undefined>;
-  valueSet(url: string): Promise<ValueSet | undefined>;
+  codeSystem(url: string, version?: string): CodeSystemIndex | undefined;
+  valueSet(url: string): ValueSet | undefined;
 }
 
 const MAX_REGEX = 200;
@@ -26,7 +27,7 @@ export const cannotExpand = (message: string) => fhirError(422, 'not-supported',
 export const keyOf = (system: string, code: string) => `${system}|${code}`;
 
 /** Every code of the ValueSet (inactive ones included unless compose.inactive is false). */
-export async function expandAll(vs: ValueSet, resolver: Resolver, seen = new Set<string>()): Promise<Item[]> {
+export function expandAll(vs: ValueSet, resolver: Resolver, seen = new Set<string>()): Item[] {
   const name = vs.url ?? vs.id ?? 'the ValueSet';
   if (seen.has(name)) throw cannotExpand(`ValueSet ${name} includes itself`);
   seen.add(name);
@@ -36,10 +37,10 @@ export async function expandAll(vs: ValueSet, resolver: Resolver, seen = new Set
   }
   const items = new Map<string, Item>();
   for (const include of vs.compose.include ?? []) {
-    for (const item of await selected(include, resolver, seen)) items.set(keyOf(item.system, item.code), item);
+    for (const item of selected(include, resolver, seen)) items.set(keyOf(item.system, item.code), item);
   }
   for (const exclude of vs.compose.exclude ?? []) {
-    for (const item of await selected(exclude, resolver, seen)) items.delete(keyOf(item.system, item.code));
+    for (const item of selected(exclude, resolver, seen)) items.delete(keyOf(item.system, item.code));
   }
   seen.delete(name);
   const all = [...items.values()];
@@ -55,10 +56,10 @@ function flatten(contains: ValueSetExpansionContains[], out: Item[] = []): Item[
 }
 
 /** What one include (or exclude) selects: its system's concepts through concept/filter, within its ValueSets. */
-async function selected(include: ValueSetComposeInclude, resolver: Resolver, seen: Set<string>): Promise<Item[]> {
+function selected(include: ValueSetComposeInclude, resolver: Resolver, seen: Set<string>): Item[] {
   let items: Item[] | undefined;
   if (include.system) {
-    const cs = await resolver.codeSystem(include.system, include.version);
+    const cs = resolver.codeSystem(include.system, include.version);
     if (include.concept?.length) {
       items = include.concept.map((c) => {
         const known = cs?.get(c.code);
@@ -76,9 +77,9 @@ async function selected(include: ValueSetComposeInclude, resolver: Resolver, see
     }
   }
   for (const url of include.valueSet ?? []) {
-    const nested = await resolver.valueSet(url);
+    const nested = resolver.valueSet(url);
     if (!nested) throw cannotExpand(`ValueSet ${url} (included) is not known to this server`);
-    const codes = await expandAll(nested, resolver, seen);
+    const codes = expandAll(nested, resolver, seen);
     if (!items) items = codes;
     else {
       const keys = new Set(codes.map((c) => keyOf(c.system, c.code)));
@@ -183,4 +184,15 @@ function regex(pattern: string): RegExp {
   } catch {
     throw badRequest(`"${pattern}" is not a valid regular expression`);
   }
+}
+
+/** The canonical URLs a ValueSet's compose names: code systems (with versions) and ValueSets. */
+export function references(vs: ValueSet): { systems: { url: string; version?: string }[]; valueSets: string[] } {
+  const systems: { url: string; version?: string }[] = [];
+  const valueSets: string[] = [];
+  for (const part of [...(vs.compose?.include ?? []), ...(vs.compose?.exclude ?? [])]) {
+    if (part.system) systems.push({ url: part.system, version: part.version });
+    valueSets.push(...(part.valueSet ?? []));
+  }
+  return { systems, valueSets };
 }

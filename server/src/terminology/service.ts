@@ -5,7 +5,7 @@ import type { CodeSystem, ConceptMap, ValueSet } from '@medplum/fhirtypes';
 import type { Db, Queryable } from '../db/index.js';
 import { CodeSystemIndex, searchWords } from './codesystem.js';
 import { coreContent, curatedContent, type TerminologyResource } from './content.js';
-import { expandAll, keyOf, type Item, type Resolver } from './expand.js';
+import { expandAll, keyOf, references, type Item, type Resolver } from './expand.js';
 
 type Kind = 'CodeSystem' | 'ValueSet' | 'ConceptMap';
 
@@ -30,22 +30,90 @@ export interface Page {
 /** A stored resource's identity: cached work is reused until the resource changes. */
 const identity = (r: TerminologyResource & { meta?: { versionId?: string } }) => (r.id && r.meta?.versionId ? `${r.resourceType}/${r.id}/${r.meta.versionId}` : undefined);
 
-export class Terminology implements Resolver {
-  private readonly shipped = new Map<string, TerminologyResource>(); // "Kind url" and "Kind url|version"
+type Found<K extends Kind> = Extract<TerminologyResource, { resourceType: K }>;
+
+function indexed(list: Item[]): Expansion {
+  const byKey = new Map(list.map((i) => [keyOf(i.system, i.code), i]));
+  const byCode = new Map<string, Item[]>();
+  for (const i of list) byCode.set(i.code, [...(byCode.get(i.code) ?? []), i]);
+  return { items: list, byKey, byCode };
+}
+
+/** The shipped content, the same for every server of the process: built once, read without a database. */
+export class ShippedTerminology implements Resolver {
+  private readonly byUrl = new Map<string, TerminologyResource>(); // "Kind url" and "Kind url|version"
   private readonly indexes = new WeakMap<CodeSystem, CodeSystemIndex>();
+  private readonly expansions = new Map<string, Expansion | null>();
+
+  constructor(content: TerminologyResource[]) {
+    for (const r of content) {
+      if (!r.url) continue;
+      this.byUrl.set(`${r.resourceType} ${r.url}`, r);
+      if (r.version) this.byUrl.set(`${r.resourceType} ${r.url}|${r.version}`, r);
+    }
+  }
+
+  get<K extends Kind>(kind: K, url: string, version?: string): Found<K> | undefined {
+    return this.byUrl.get(`${kind} ${version ? `${url}|${version}` : url}`) as Found<K> | undefined;
+  }
+
+  all(): TerminologyResource[] {
+    return [...new Set(this.byUrl.values())];
+  }
+
+  index(cs: CodeSystem): CodeSystemIndex {
+    let index = this.indexes.get(cs);
+    if (!index) {
+      index = new CodeSystemIndex(cs);
+      this.indexes.set(cs, index);
+    }
+    return index;
+  }
+
+  codeSystem(url: string, version?: string): CodeSystemIndex | undefined {
+    const cs = this.get('CodeSystem', url, version);
+    return cs ? this.index(cs) : undefined;
+  }
+
+  valueSet(url: string): ValueSet | undefined {
+    const [plain, version] = url.split('|');
+    return this.get('ValueSet', plain, version);
+  }
+
+  /** A shipped ValueSet's codes, or undefined when it is not shipped or cannot be expanded from shipped content. */
+  expansion(url: string): Expansion | undefined {
+    const key = url.split('|')[0];
+    let cached = this.expansions.get(key);
+    if (cached === undefined) {
+      const vs = this.valueSet(key);
+      try {
+        cached = vs ? indexed(expandAll(vs, this)) : null;
+      } catch {
+        cached = null; // e.g. a filter on a system not shipped
+      }
+      this.expansions.set(key, cached);
+    }
+    return cached ?? undefined;
+  }
+}
+
+let processShipped: ShippedTerminology | undefined;
+
+/** The process's shipped content (FHIR core and terminology/), loaded on first use. */
+export function shippedTerminology(): ShippedTerminology {
+  processShipped ??= new ShippedTerminology([...coreContent(), ...curatedContent()]);
+  return processShipped;
+}
+
+export class Terminology {
   private readonly stored = new Map<string, TerminologyResource>(); // identity -> resource from the database
   private readonly expansions = new Map<string, Expansion>();
 
   /** db: where runtime content is looked up; pass the transaction's connection inside one (PGlite has one). */
-  constructor(private readonly db: Queryable, content: TerminologyResource[] = [...coreContent(), ...curatedContent()]) {
-    for (const r of content) this.ship(r);
-  }
-
-  private ship(r: TerminologyResource): void {
-    if (!r.url) return;
-    this.shipped.set(`${r.resourceType} ${r.url}`, r);
-    if (r.version) this.shipped.set(`${r.resourceType} ${r.url}|${r.version}`, r);
-  }
+  constructor(
+    private readonly db: Queryable,
+    readonly shipped: ShippedTerminology = shippedTerminology(),
+  ) {}
 
   /** The same service reading runtime content through another connection (a transaction's). */
   using(db: Queryable): Terminology {
@@ -54,21 +122,10 @@ export class Terminology implements Resolver {
     return view;
   }
 
-  /** The shipped resource of a URL, if any (no database). */
-  shippedResource<K extends Kind>(kind: K, url: string): Extract<TerminologyResource, { resourceType: K }> | undefined {
-    return this.shipped.get(`${kind} ${url}`) as Extract<TerminologyResource, { resourceType: K }> | undefined;
-  }
-
-  allShipped(): TerminologyResource[] {
-    return [...new Set(this.shipped.values())];
-  }
-
-  async find<K extends Kind>(kind: K, canonical: string, version?: string): Promise<Extract<TerminologyResource, { resourceType: K }> | undefined> {
+  async find<K extends Kind>(kind: K, canonical: string, version?: string): Promise<Found<K> | undefined> {
     const [url, pinned] = canonical.split('|');
     const v = version ?? pinned;
-    const shipped = this.shipped.get(`${kind} ${v ? `${url}|${v}` : url}`);
-    if (shipped) return shipped as Extract<TerminologyResource, { resourceType: K }>;
-    return (await this.fromDatabase(kind, url, v)) as Extract<TerminologyResource, { resourceType: K }> | undefined;
+    return this.shipped.get(kind, url, v) ?? ((await this.fromDatabase(kind, url, v)) as Found<K> | undefined);
   }
 
   private async fromDatabase(kind: Kind, url: string, version?: string): Promise<TerminologyResource | undefined> {
@@ -84,9 +141,10 @@ export class Terminology implements Resolver {
     let resource = this.stored.get(key);
     if (!resource) {
       const found = await this.db.query<{ content: TerminologyResource }>('SELECT content FROM resources WHERE resource_type = $1 AND id = $2', [kind, row.id]);
-      resource = found.rows[0]?.content;
-      if (!resource) return undefined;
-      resource = { ...resource, resourceType: kind, id: row.id, meta: { ...(resource as { meta?: object }).meta, versionId: String(row.version_id) } } as TerminologyResource;
+      const content = found.rows[0]?.content;
+      if (!content) return undefined;
+      resource = { ...content, resourceType: kind, id: row.id, meta: { ...(content as { meta?: object }).meta, versionId: String(row.version_id) } } as TerminologyResource;
+      if (this.stored.size > 500) this.stored.delete(this.stored.keys().next().value!);
       this.stored.set(key, resource);
     }
     return resource;
@@ -94,7 +152,7 @@ export class Terminology implements Resolver {
 
   /** Every ConceptMap: shipped, and stored ones (their newest versions). */
   async conceptMaps(): Promise<ConceptMap[]> {
-    const shipped = this.allShipped().filter((r): r is ConceptMap => r.resourceType === 'ConceptMap');
+    const shipped = this.shipped.all().filter((r): r is ConceptMap => r.resourceType === 'ConceptMap');
     const { rows } = await this.db.query<{ id: string; version_id: number; content: ConceptMap }>(
       `SELECT id, version_id, content FROM resources WHERE resource_type = 'ConceptMap' AND NOT deleted ORDER BY last_updated DESC LIMIT 500`,
     );
@@ -104,12 +162,7 @@ export class Terminology implements Resolver {
   }
 
   index(cs: CodeSystem): CodeSystemIndex {
-    let index = this.indexes.get(cs);
-    if (!index) {
-      index = new CodeSystemIndex(cs);
-      this.indexes.set(cs, index);
-    }
-    return index;
+    return this.shipped.index(cs);
   }
 
   async codeSystem(url: string, version?: string): Promise<CodeSystemIndex | undefined> {
@@ -121,22 +174,45 @@ export class Terminology implements Resolver {
     return this.find('ValueSet', url);
   }
 
-  /** Every code of a ValueSet, cached while the ValueSet (shipped, or stored at one version) is the same. */
+  /** Every code of a ValueSet. Shipped ones are cached for good; stored ones by version (they may name runtime content that changes: briefly). */
   async expansion(vs: ValueSet): Promise<Expansion> {
-    const key = this.shipped.get(`ValueSet ${vs.url}`) === vs ? `shipped ${vs.url}` : identity(vs);
+    if (vs.url && this.shipped.valueSet(vs.url) === vs) {
+      const shipped = this.shipped.expansion(vs.url);
+      if (shipped) return shipped;
+    }
+    const key = identity(vs);
     const cached = key ? this.expansions.get(key) : undefined;
     if (cached) return cached;
-    const items = await expandAll(vs, this);
-    const byKey = new Map(items.map((i) => [keyOf(i.system, i.code), i]));
-    const byCode = new Map<string, Item[]>();
-    for (const i of items) byCode.set(i.code, [...(byCode.get(i.code) ?? []), i]);
-    const expansion = { items, byKey, byCode };
-    // a runtime ValueSet may include other runtime content that changes: cache shipped ones only, and stored ones briefly
+    const expansion = indexed(expandAll(vs, await this.gather(vs)));
     if (key) {
       if (this.expansions.size > 200) this.expansions.delete(this.expansions.keys().next().value!);
       this.expansions.set(key, expansion);
     }
     return expansion;
+  }
+
+  /** Fetches everything a ValueSet names (nested ValueSets too), so that the expansion itself runs without waiting. */
+  private async gather(vs: ValueSet): Promise<Resolver> {
+    const systems = new Map<string, CodeSystemIndex | undefined>();
+    const valueSets = new Map<string, ValueSet | undefined>();
+    const visit = async (set: ValueSet) => {
+      const { systems: s, valueSets: v } = references(set);
+      for (const { url, version } of s) {
+        const key = version ? `${url}|${version}` : url;
+        if (!systems.has(key)) systems.set(key, await this.codeSystem(url, version));
+      }
+      for (const url of v) {
+        if (valueSets.has(url)) continue;
+        const nested = await this.valueSet(url);
+        valueSets.set(url, nested);
+        if (nested) await visit(nested);
+      }
+    };
+    await visit(vs);
+    return {
+      codeSystem: (url, version) => systems.get(version ? `${url}|${version}` : url),
+      valueSet: (url) => valueSets.get(url),
+    };
   }
 
   /** One page of a ValueSet's codes: text filter (every word starts a word of code, display or a designation), activeOnly, offset/count. */

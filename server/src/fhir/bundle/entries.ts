@@ -1,5 +1,5 @@
 // Entries of a batch or transaction Bundle: what each asks for, parsed and checked before any work.
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { isResourceType } from '../definitions.js';
 import { FhirError, badRequest, outcome } from '../outcome.js';
 import { ID_PATTERN } from '../validate.js';
@@ -20,6 +20,8 @@ export interface Entry {
   ifMatch?: string;
   ifNoneMatch?: string;
   ifModifiedSince?: string;
+  /** Validation warnings of the entry's resource, for its response's outcome. */
+  warnings?: OperationOutcomeIssue[];
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);

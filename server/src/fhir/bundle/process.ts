@@ -3,17 +3,18 @@
 // before anything is written; any failing entry rolls everything back and is named in the outcome.
 // A batch runs each entry on its own and reports each entry's outcome.
 import { newResourceId } from '../../repo/index.js';
-import type { Bundle, BundleEntry, BundleEntryResponse, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, BundleEntryResponse, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { TransactionOps } from '../../repo/index.js';
 import { parseSearch, type Criterion } from '../../search/index.js';
 import type { AppContext } from '../context.js';
 import { etag, parseVersion } from '../http.js';
 import { criteriaFrom } from '../interactions/write-input.js';
-import { badRequest, notFound, preconditionFailed, FhirError } from '../outcome.js';
+import { badRequest, notFound, outcome, preconditionFailed, FhirError } from '../outcome.js';
 import { applyFhirPathPatch, applyJsonPatch } from '../patch.js';
 import { assertResourceOfType, assertValid } from '../validate.js';
 import { atEntry, entryError, type Entry } from './entries.js';
 import { rewriteReferences } from './references.js';
+import { profileUrlsInPatch, resolveClaimedProfiles } from '../../profiles/index.js';
 
 const STATUS_TEXT: Record<number, string> = { 200: '200 OK', 201: '201 Created', 204: '204 No Content', 304: '304 Not Modified' };
 const statusLine = (status: number) => STATUS_TEXT[status] ?? String(status);
@@ -37,6 +38,7 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
   const original = parsed as Entry[];
   // everything that can be checked without the database is checked first
   for (const e of original) atEntry(e, () => options.authorize(e));
+  await resolveClaimedProfiles(app, original.map((e) => e.resource), original.filter((e) => e.method === 'PATCH').flatMap((e) => profileUrlsInPatch(e.resource)));
   for (const e of original) atEntry(e, () => checkBody(e));
   const responses = await app.repo.inTransaction(async (ops) => {
     // a fresh copy per attempt: a transaction that lost a race runs again from the start
@@ -101,7 +103,7 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
 
     const fresh = posts.filter((e) => !targets.get(e)!.existing);
     const created = await ops.createMany(fresh.map((e) => ({ resource: e.resource!, id: targets.get(e)!.id })));
-    fresh.forEach((e, i) => out.set(e.index, written(app, created[i], 201, options)));
+    fresh.forEach((e, i) => out.set(e.index, written(app, created[i], 201, options, e.warnings)));
     for (const e of posts) {
       const { existing } = targets.get(e)!;
       if (existing) out.set(e.index, written(app, existing, 200, options));
@@ -113,7 +115,7 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
         if (e.method === 'PUT') {
           if (e.id && e.resource!.id !== e.id) throw badRequest(`The resource's id "${e.resource!.id ?? ''}" does not match "${e.id}" from request.url`);
           const result = await ops.update(e.type, id, { ...e.resource!, id }, ifMatch);
-          return written(app, result.resource, result.created ? 201 : 200, options);
+          return written(app, result.resource, result.created ? 201 : 200, options, e.warnings);
         }
         const result = await ops.patch(e.type, id, patcher(e), ifMatch);
         return written(app, result.resource, 200, options);
@@ -155,7 +157,7 @@ async function matchAll(ops: TransactionOps, entries: Entry[], options: ProcessO
 function checkBody(e: Entry): void {
   if (e.method === 'POST' || e.method === 'PUT') {
     assertResourceOfType(e.resource, e.type);
-    assertValid(e.resource!);
+    e.warnings = assertValid(e.resource!);
   }
 }
 
@@ -208,12 +210,12 @@ async function readEntry(app: AppContext, ops: TransactionOps, e: Entry, options
   return { fullUrl: `${app.config.baseUrl}/${e.type}/${e.id}`, ...(e.method === 'GET' ? { resource } : {}), response };
 }
 
-function written(app: AppContext, resource: Resource, status: number, options: ProcessOptions): BundleEntry {
+function written(app: AppContext, resource: Resource, status: number, options: ProcessOptions, warnings: OperationOutcomeIssue[] = []): BundleEntry {
   const location = `${resource.resourceType}/${resource.id}/_history/${resource.meta?.versionId}`;
   return {
     fullUrl: `${app.config.baseUrl}/${resource.resourceType}/${resource.id}`,
     ...(options.minimal ? {} : { resource }),
-    response: { status: statusLine(status), location, etag: etag(resource.meta!.versionId!), lastModified: resource.meta!.lastUpdated },
+    response: { status: statusLine(status), location, etag: etag(resource.meta!.versionId!), lastModified: resource.meta!.lastUpdated, ...(warnings.length ? { outcome: outcome(warnings) } : {}) },
   };
 }
 

@@ -3,6 +3,7 @@ import { requireInScope, searchBounds } from '../../auth/index.js';
 import type { FhirContext } from '../context.js';
 import { respondWithWrite } from '../http.js';
 import { criteriaFrom, resourceFromBody, validResource } from './write-input.js';
+import { resolveClaimedProfiles } from '../../profiles/index.js';
 
 export async function create(ctx: FhirContext): Promise<void> {
   const body = resourceFromBody(ctx);
@@ -10,7 +11,8 @@ export async function create(ctx: FhirContext): Promise<void> {
   // string is left for validation to report.
   const { id, ...rest } = body;
   const resource = typeof id === 'string' ? (rest as typeof body) : body;
-  validResource(resource);
+  await resolveClaimedProfiles(ctx.state.app, [resource]);
+  validResource(resource, ctx);
   requireInScope(ctx, resource, 'c');
   const ifNoneExist = ctx.get('If-None-Exist');
   const result = await ctx.state.repo.create(resource, ifNoneExist ? criteriaFrom(ifNoneExist) : undefined, searchBounds(ctx, [resource.resourceType]));

@@ -6,6 +6,7 @@ import { parseVersionHeader, respondWithWrite } from '../http.js';
 import { badRequest } from '../outcome.js';
 import { assertValidId } from '../validate.js';
 import { criteriaFrom, resourceFromBody, validResource } from './write-input.js';
+import { resolveClaimedProfiles } from '../../profiles/index.js';
 
 export async function update(ctx: FhirContext): Promise<void> {
   const { type, id } = ctx.params;
@@ -13,7 +14,8 @@ export async function update(ctx: FhirContext): Promise<void> {
   const resource = resourceFromBody(ctx);
   if (resource.id === undefined) throw badRequest(`The resource must have an id equal to "${id}" from the URL`, `${type}.id`);
   if (resource.id !== id) throw badRequest(`The resource's id "${resource.id}" does not match "${id}" from the URL`, `${type}.id`);
-  validResource(resource);
+  await resolveClaimedProfiles(ctx.state.app, [resource]);
+  validResource(resource, ctx);
   await requireBothInScope(ctx, type, id, resource);
   const result = await ctx.state.repo.update(type, id, resource, parseVersionHeader(ctx, 'If-Match'));
   respondWithWrite(ctx, result.created ? 201 : 200, result.resource, `${result.created ? 'Created' : 'Updated'} ${type}/${id}`);
@@ -33,7 +35,8 @@ export async function conditionalUpdate(ctx: FhirContext): Promise<void> {
   if (!ctx.querystring) throw badRequest(`PUT needs an id (PUT /${type}/[id]) or search criteria (PUT /${type}?...)`);
   const resource = resourceFromBody(ctx);
   if (resource.id !== undefined) assertValidId(resource.id);
-  validResource(resource);
+  await resolveClaimedProfiles(ctx.state.app, [resource]);
+  validResource(resource, ctx);
   const result = await ctx.state.repo.conditionalUpdate(type, criteriaFrom(ctx.querystring), resource, parseVersionHeader(ctx, 'If-Match'), searchBounds(ctx, [type]));
   const { id } = result.resource;
   respondWithWrite(ctx, result.created ? 201 : 200, result.resource, `${result.created ? 'Created' : 'Updated'} ${type}/${id}`);

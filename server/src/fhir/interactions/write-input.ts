@@ -11,8 +11,10 @@ export function resourceFromBody(ctx: FhirContext): Resource {
   return body;
 }
 
-export function validResource(resource: Resource): Resource {
-  assertValid(resource);
+/** The resource, when valid (else 400); its warnings are added to the response's (see respondWithWrite). */
+export function validResource(resource: Resource, ctx: FhirContext): Resource {
+  const warnings = assertValid(resource);
+  if (warnings.length) ctx.state.warnings = warnings;
   return resource;
 }
 
