@@ -118,7 +118,8 @@ loinc('57698-3', 'Lipid panel with direct LDL - Serum or Plasma', 'laboratory', 
 loinc('24323-8', 'Comprehensive metabolic 2000 panel - Serum or Plasma', 'laboratory', {
   members: ['2345-7', '3094-0', '2160-0', '2951-2', '2823-3', '2075-0', '2028-9', '17861-6', '2885-2', '1751-7', '1975-2', '6768-6', '1742-6', '1920-8'],
 });
-loinc('51990-0', 'Basic metabolic panel - Blood', 'laboratory', { members: ['2339-0', '3094-0', '2160-0', '2951-2', '2823-3'] });
+// Members of the BMP (blood specimen) are blood-specimen codes not shipped here, so none is listed.
+loinc('51990-0', 'Basic metabolic panel - Blood', 'laboratory');
 loinc('58410-2', 'CBC panel - Blood by Automated count', 'laboratory', { members: ['6690-2', '789-8', '718-7', '4544-3', '777-3'] });
 
 const SHIPPED_NOTE = 'A curated fragment: only the codes Meridian\'s seed data, alert rules and decision-support rules use (see terminology/README.md).';
@@ -182,7 +183,7 @@ sct('396275006', 'Osteoarthritis', ['64572001']);
 sct('95320005', 'Disorder of skin', ['64572001']);
 sct('22253000', 'Pain', ['404684003']);
 sct('410942007', 'Drug or medicament', ['105590001']);
-sct('255620007', 'Foods', ['105590001']);
+sct('255620007', 'Food', ['105590001']);
 // Seed problems (displays from seed/codes.ts).
 const conditionParents: Record<string, string[]> = {
   '44054006': ['73211009'], '15777000': ['404684003'], '38341003': ['49601007'], '55822004': ['370992007'],
@@ -316,10 +317,10 @@ icdLeaf('J20.9', 'J20');
 icd('J30-J39', 'Other diseases of upper respiratory tract', 'J00-J99');
 icd('J30', 'Vasomotor and allergic rhinitis', 'J30-J39');
 icdLeaf('J30.9', 'J30');
-icd('J40-J47', 'Chronic lower respiratory diseases', 'J00-J99');
-icd('J44', 'Other chronic obstructive pulmonary disease', 'J40-J47');
+icd('J40-J4A', 'Chronic lower respiratory diseases', 'J00-J99');
+icd('J44', 'Other chronic obstructive pulmonary disease', 'J40-J4A');
 icdLeaf('J44.9', 'J44');
-icd('J45', 'Asthma', 'J40-J47');
+icd('J45', 'Asthma', 'J40-J4A');
 icd('J45.9', 'Other and unspecified asthma', 'J45');
 icd('J45.90', 'Unspecified asthma', 'J45.9');
 icdLeaf('J45.901', 'J45.90', 'Unspecified asthma with (acute) exacerbation');
@@ -499,12 +500,15 @@ for (const m of Object.values(MEDICATIONS)) {
   rx(m.rxnorm, m.display, 'SCD', [m.ingredient.rxnorm], [...new Set([first, ...ingredientClass[m.ingredient.rxnorm]!])]);
 }
 rx('243670', 'aspirin 81 MG Oral Tablet', 'SCD', ['1191'], ['nsaid', 'antiplatelet']);
-rx('197807', 'ibuprofen 800 MG Oral Tablet', 'SCD', ['5640'], ['nsaid']);
 rx('198014', 'naproxen 500 MG Oral Tablet', 'SCD', ['7258'], ['nsaid']);
 rx('309362', 'clopidogrel 75 MG Oral Tablet', 'SCD', ['32968'], ['p2y12-inhibitor']);
 rx('1364445', 'apixaban 5 MG Oral Tablet', 'SCD', ['1364430'], ['factor-xa-inhibitor']);
 rx('312961', 'simvastatin 20 MG Oral Tablet', 'SCD', ['36567'], ['statin']);
 rx('313096', 'spironolactone 25 MG Oral Tablet', 'SCD', ['9997'], ['potassium-sparing-diuretic']);
+rx('197517', 'clarithromycin 500 MG Oral Tablet', 'SCD', ['21212'], ['macrolide']);
+rx('858817', 'enalapril maleate 10 MG Oral Tablet', 'SCD', ['3827'], ['ace-inhibitor']);
+rx('979492', 'losartan potassium 50 MG Oral Tablet', 'SCD', ['52175'], ['arb']);
+rx('310385', 'fluoxetine 20 MG Oral Capsule', 'SCD', ['4493'], ['ssri']);
 rx('309114', 'cephalexin 500 MG Oral Capsule', 'SCD', ['2231'], ['cephalosporin']);
 rx('834102', 'penicillin V potassium 500 MG Oral Tablet', 'SCD', ['7984'], ['penicillin']);
 rx('835603', 'tramadol hydrochloride 50 MG Oral Tablet', 'SCD', ['10689'], ['opioid-analgesic', 'serotonergic']);
@@ -619,7 +623,7 @@ valueSet('medications', 'MeridianMedications', 'Medications (RxNorm clinical dru
 valueSet('medication-ingredients', 'MeridianMedicationIngredients', 'Medication ingredients (RxNorm ingredients)', 'RxNorm ingredients (tty = IN).',
   [{ system: URL.rxnorm, filter: [{ property: 'tty', op: '=', value: 'IN' }] }]);
 valueSet('allergy-substances', 'MeridianAllergySubstances', 'Allergy and intolerance substances',
-  'What an AllergyIntolerance.code may name: SNOMED CT substances (descendants of 105590001 Substance, e.g. drug classes, foods, pollen, latex), the house dust mite organism the seed records, and RxNorm ingredients (tty = IN), which decision support matches against a prescription\'s ingredients. The grouping concepts Substance, Drug or medicament and Foods are excluded: an allergy names a substance, not the whole hierarchy.',
+  'What an AllergyIntolerance.code may name: SNOMED CT substances (descendants of 105590001 Substance, e.g. drug classes, foods, pollen, latex), the house dust mite organism the seed records, and RxNorm ingredients (tty = IN), which decision support matches against a prescription\'s ingredients. The grouping concepts Substance, Drug or medicament and Food are excluded: an allergy names a substance, not the whole hierarchy.',
   [
     { system: URL.snomed, filter: [{ property: 'concept', op: 'descendent-of', value: '105590001' }] },
     enumerate(URL.snomed, ['260147004']),
