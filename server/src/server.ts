@@ -27,9 +27,9 @@ export async function createAppContext(config: Config, db: Db, log: Logger): Pro
   loadDefinitions();
   const auth = await createAuth(config, db);
   const exports = startExportRunner(db, log, { baseUrl: config.baseUrl, fileBytes: config.exportFileBytes });
-  const repo = new Repository(db, config.baseUrl);
-  const subscriptions = new Subscriptions(db, repo, config, log, auth.provider);
   const terminology = createTerminology(db);
+  const repo = new Repository(db, config.baseUrl, [], terminology);
+  const subscriptions = new Subscriptions(db, repo, config, log, auth.provider);
   return { config, db, log, repo, exports, auth, audit: new AuditLog(repo, log), subscriptions, terminology };
 }
 

@@ -4,7 +4,8 @@ import { newResourceId } from './ids.js';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Db, Queryable } from '../db/index.js';
 import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcome.js';
-import { criteriaKey, parseCriteria, SqlBuilder, type Criterion, type SearchRequest } from '../search/index.js';
+import { criteriaKey, needsTerminology, parseCriteria, SqlBuilder, type Criterion, type SearchRequest } from '../search/index.js';
+import { resolveCodes, type Terminology } from './codes.js';
 import { inReadingOrder } from './present.js';
 import { RESOURCE_JSON, runSearch, type SearchPage } from './search.js';
 import { ConcurrentWriteError, createMany, writeVersion, type RecordingTx, type WriteMethod, type Written } from './write.js';
@@ -68,25 +69,41 @@ interface CurrentRow {
   content: Resource | null;
 }
 
+/** Resolves the terminology modifiers of criteria through one connection (codes.ts); warnings: lenient handling. */
+type ResolveCodes = (criteria: Criterion[], warnings?: string[]) => Promise<Criterion[]>;
+
 const RETRYABLE_PG_CODES = new Set(['40001', '40P01', '23505']);
 const MAX_ATTEMPTS = 20;
 
 export class Repository {
-  /** baseUrl: this server's FHIR base, so that absolute references to it index as local ones. */
+  /**
+   * baseUrl: this server's FHIR base, so that absolute references to it index as local ones.
+   * terminology: what the terminology modifiers of criteria (:in, :below, ...) are resolved with.
+   */
   constructor(
     private readonly db: Db,
     private readonly baseUrl: string,
     private readonly hooks: BeforeCommit[] = [],
+    private readonly terminology?: Terminology,
   ) {}
 
   /** The same repository, with hook called before every write transaction commits (one request's view). */
   withHook(hook: BeforeCommit): Repository {
-    return new Repository(this.db, this.baseUrl, [...this.hooks, hook]);
+    return new Repository(this.db, this.baseUrl, [...this.hooks, hook], this.terminology);
+  }
+
+  /** The same repository resolving terminology modifiers with this service. */
+  withTerminology(terminology: Terminology): Repository {
+    return new Repository(this.db, this.baseUrl, this.hooks, terminology);
+  }
+
+  private codes(db: Queryable): ResolveCodes {
+    return (criteria, warnings) => resolveCodes(this.terminology, db, this.baseUrl, criteria, warnings);
   }
 
   /** Stores new resources the server makes itself (the AuditEvents of reads), in a transaction of their own. */
   async append(resources: Resource[]): Promise<void> {
-    await this.db.transaction((tx) => new TransactionOps(tx, this.baseUrl).append(resources));
+    await this.db.transaction((tx) => new TransactionOps(tx, this.baseUrl, this.terminology).append(resources));
   }
 
   read(resourceType: string, id: string): Promise<Resource> {
@@ -95,7 +112,7 @@ export class Repository {
 
   /** Whether the current version of the resource matches the criterion (a granular scope's query). */
   matches(resourceType: string, id: string, criterion: Criterion): Promise<boolean> {
-    return matchesIn(this.db, resourceType, id, criterion);
+    return matchesIn(this.db, resourceType, id, criterion, this.codes(this.db));
   }
 
   /** The current version as stored JSON text (resourceType first), for a read that sends it as it is. */
@@ -137,9 +154,10 @@ export class Repository {
       return { resource: stored!, created: true, matched: false };
     }
     if (!ifNoneExist) return this.createWithHooks(resource);
-    const criteria = ifNoneExist ? parseCriteria(resource.resourceType, ifNoneExist, this.baseUrl) : [];
+    let criteria = ifNoneExist ? parseCriteria(resource.resourceType, ifNoneExist, this.baseUrl) : [];
+    if (needsTerminology(criteria)) criteria = await this.codes(this.db)(criteria);
     return this.transaction(async (tx) => {
-      const matches = ifNoneExist ? await lockAndMatch(tx, resource.resourceType, criteria, bounds) : [];
+      const matches = ifNoneExist ? await lockAndMatch(tx, resource.resourceType, criteria, bounds, this.codes(tx)) : [];
       if (matches.length > 1) {
         throw preconditionFailed(`If-None-Exist matched ${matches.length} or more ${resource.resourceType} resources`);
       }
@@ -185,7 +203,7 @@ export class Repository {
   conditionalUpdate(resourceType: string, query: URLSearchParams, resource: Resource, ifMatch?: number, bounds: Criterion[] = []): Promise<WriteResult> {
     const criteria = parseCriteria(resourceType, query, this.baseUrl);
     return this.transaction(async (tx) => {
-      const matches = await lockAndMatch(tx, resourceType, criteria, bounds);
+      const matches = await lockAndMatch(tx, resourceType, criteria, bounds, this.codes(tx));
       if (matches.length > 1) {
         throw preconditionFailed(`The criteria matched ${matches.length} or more ${resourceType} resources`);
       }
@@ -206,7 +224,7 @@ export class Repository {
   conditionalPatch(resourceType: string, query: URLSearchParams, apply: (current: Resource) => Resource, ifMatch?: number, bounds: Criterion[] = []): Promise<WriteResult> {
     const criteria = parseCriteria(resourceType, query, this.baseUrl);
     return this.transaction(async (tx) => {
-      const matches = await lockAndMatch(tx, resourceType, criteria, bounds);
+      const matches = await lockAndMatch(tx, resourceType, criteria, bounds, this.codes(tx));
       if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${resourceType} resources`);
       if (matches.length === 0) throw notFound(`No ${resourceType} matches the criteria`);
       return updateIn(tx, this.baseUrl, resourceType, matches[0], requireCurrent(resourceType, matches[0], apply), 'PATCH', ifMatch);
@@ -221,7 +239,7 @@ export class Repository {
   conditionalDelete(resourceType: string, query: URLSearchParams, bounds: Criterion[] = []): Promise<number> {
     const criteria = parseCriteria(resourceType, query, this.baseUrl);
     return this.transaction(async (tx) => {
-      const matches = await lockAndMatch(tx, resourceType, criteria, bounds);
+      const matches = await lockAndMatch(tx, resourceType, criteria, bounds, this.codes(tx));
       if (matches.length > 1) throw preconditionFailed(`The criteria matched ${matches.length} or more ${resourceType} resources`);
       if (matches.length === 0) return 0;
       await deleteIn(tx, this.baseUrl, resourceType, matches[0]);
@@ -234,7 +252,8 @@ export class Repository {
    * visible says which types of included resources the caller may see (others are not followed either).
    */
   search(request: SearchRequest, types: string[], count: number, total: 'count' | 'cheap' | 'none', visible?: (resourceType: string) => boolean): Promise<SearchPage> {
-    return runSearch(this.db, request, types, count, total, visible);
+    if (!needsTerminology(request.criteria)) return runSearch(this.db, request, types, count, total, visible);
+    return searchWithCodes(this.codes(this.db), request, (resolved) => runSearch(this.db, resolved, types, count, total, visible));
   }
 
   /** History newest first, one page of `count` entries plus whether there is a next page. */
@@ -288,7 +307,7 @@ export class Repository {
    * commits when fn resolves, rolls back when it throws, and starts again if it lost a race.
    */
   inTransaction<T>(fn: (tx: TransactionOps) => Promise<T>): Promise<T> {
-    return this.transaction((tx) => fn(new TransactionOps(tx, this.baseUrl)));
+    return this.transaction((tx) => fn(new TransactionOps(tx, this.baseUrl, this.terminology)));
   }
 
   /**
@@ -302,7 +321,7 @@ export class Repository {
       : async (raw: Queryable) => {
           const tx: RecordingTx = { query: raw.query.bind(raw), exec: raw.exec.bind(raw), written: [] };
           const result = await fn(tx);
-          if (tx.written!.length) for (const hook of hooks) await hook(new TransactionOps(raw, this.baseUrl), tx.written!);
+          if (tx.written!.length) for (const hook of hooks) await hook(new TransactionOps(raw, this.baseUrl, this.terminology), tx.written!);
           return result;
         };
     for (let attempt = 1; ; attempt++) {
@@ -319,10 +338,15 @@ export class Repository {
 
 /** Interactions inside one open transaction; see Repository.inTransaction. */
 export class TransactionOps {
+  private readonly codes: ResolveCodes;
+
   constructor(
     private readonly tx: Queryable,
     private readonly baseUrl: string,
-  ) {}
+    terminology?: Terminology,
+  ) {
+    this.codes = (criteria, warnings) => resolveCodes(terminology, tx, baseUrl, criteria, warnings);
+  }
 
   read(resourceType: string, id: string): Promise<Resource> {
     return readCurrent(this.tx, resourceType, id);
@@ -353,7 +377,7 @@ export class TransactionOps {
 
   /** Ids of current resources matching criteria and bounds (at most two: enough to tell one from many). */
   match(resourceType: string, query: URLSearchParams, bounds: Criterion[] = []): Promise<string[]> {
-    return lockAndMatch(this.tx, resourceType, parseCriteria(resourceType, query, this.baseUrl), bounds);
+    return lockAndMatch(this.tx, resourceType, parseCriteria(resourceType, query, this.baseUrl), bounds, this.codes);
   }
 
   /** Creates many new resources with a few statements (their ids must be new). */
@@ -383,6 +407,12 @@ export class TransactionOps {
     if (!parsed.length) return [];
     const keys = [...new Set(parsed.map((p) => criteriaKey(p.resourceType, p.criteria)))].sort();
     await this.tx.query('SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) WITH ORDINALITY AS l(k, n)', [keys]);
+    // terminology modifiers resolved through the transaction (after the locks: on the criteria as written)
+    parsed = [...parsed];
+    for (const [i, p] of parsed.entries()) {
+      const all = [...p.criteria, ...(p.bounds ?? [])];
+      if (needsTerminology(all)) parsed[i] = { resourceType: p.resourceType, criteria: await this.codes(all) };
+    }
     const results: string[][] = parsed.map(() => []);
     for (let start = 0; start < parsed.length; start += 200) {
       const b = new SqlBuilder();
@@ -410,16 +440,24 @@ export class TransactionOps {
   }
 
   search(request: SearchRequest, count: number): Promise<SearchPage> {
-    return runSearch(this.tx, request, [request.resourceType], count, 'cheap');
+    if (!needsTerminology(request.criteria)) return runSearch(this.tx, request, [request.resourceType], count, 'cheap');
+    return searchWithCodes(this.codes, request, (resolved) => runSearch(this.tx, resolved, [request.resourceType], count, 'cheap'));
   }
 
   /** Repository.matches, inside this transaction (its own connection: PGlite has only one). */
   matches(resourceType: string, id: string, criterion: Criterion): Promise<boolean> {
-    return matchesIn(this.tx, resourceType, id, criterion);
+    return matchesIn(this.tx, resourceType, id, criterion, this.codes);
   }
 }
 
-async function matchesIn(db: Queryable, resourceType: string, id: string, criterion: Criterion): Promise<boolean> {
+/** A search whose terminology modifiers are resolved first (an unknown ValueSet a warning of the request under lenient handling). */
+async function searchWithCodes(codes: ResolveCodes, request: SearchRequest, run: (request: SearchRequest) => Promise<SearchPage>): Promise<SearchPage> {
+  const criteria = await codes(request.criteria, request.lenient ? request.warnings : undefined);
+  return run({ ...request, criteria });
+}
+
+async function matchesIn(db: Queryable, resourceType: string, id: string, criterion: Criterion, codes: ResolveCodes): Promise<boolean> {
+  if (needsTerminology([criterion])) [criterion] = await codes([criterion]);
   const b = new SqlBuilder();
   const type = b.bind(resourceType);
   const rid = b.bind(id);
@@ -457,12 +495,14 @@ async function lockCurrent(tx: Queryable, resourceType: string, id: string): Pro
  * text, held to commit), then finds up to two matches. Two identical If-None-Exist creates can
  * therefore never both see "no match".
  */
-async function lockAndMatch(tx: Queryable, resourceType: string, criteria: Criterion[], bounds: Criterion[] = []): Promise<string[]> {
+async function lockAndMatch(tx: Queryable, resourceType: string, criteria: Criterion[], bounds: Criterion[], codes: ResolveCodes): Promise<string[]> {
   // locked on the criteria alone: the same criteria serialize whatever the callers' bounds
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [criteriaKey(resourceType, criteria)]);
+  let all = [...criteria, ...bounds];
+  if (needsTerminology(all)) all = await codes(all);
   const b = new SqlBuilder();
   const type = b.bind(resourceType);
-  const where = b.where([...criteria, ...bounds], { type: 'r.resource_type', id: 'r.id', row: 'r' });
+  const where = b.where(all, { type: 'r.resource_type', id: 'r.id', row: 'r' });
   const { rows } = await tx.query<{ id: string }>(
     `SELECT r.id FROM resources r WHERE r.resource_type = ${type} AND NOT r.deleted AND ${where} LIMIT 2`,
     b.params,

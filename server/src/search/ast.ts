@@ -25,6 +25,13 @@ export interface TokenValue {
   code?: string;
 }
 
+export type TerminologyModifier = 'in' | 'not-in' | 'below' | 'above';
+
+export interface Coding {
+  system: string;
+  code: string;
+}
+
 export interface CompositeValue {
   first: TokenValue;
   second:
@@ -44,6 +51,12 @@ export type Criterion =
   | { kind: 'id'; values: string[] }
   | { kind: 'lastUpdated'; values: DateValue[] }
   | { kind: 'token'; param: string; values: TokenValue[]; not?: boolean }
+  /**
+   * A terminology modifier on a token parameter: :in / :not-in (values: ValueSet URLs) or :below /
+   * :above (values: system|code). codes: the codings the values stand for, filled in before SQL is
+   * built by resolveTerminology (terminology.ts); until then the criterion cannot become SQL.
+   */
+  | { kind: 'codes'; param: string; modifier: TerminologyModifier; values: string[]; codes?: Coding[] }
   | { kind: 'string'; param: string; match: 'start' | 'exact' | 'contains'; values: string[] }
   | { kind: 'uri'; param: string; match: 'exact' | 'below' | 'above'; values: string[] }
   | { kind: 'reference'; param: string; values: ReferenceValue[] }

@@ -16,5 +16,6 @@ export function parseCriteria(resourceType: string, query: URLSearchParams, base
 
 /** A canonical text of the criteria, the same for the same query however its parameters are ordered. */
 export function criteriaKey(resourceType: string, criteria: Criterion[]): string {
-  return `${resourceType}?${criteria.map((c) => JSON.stringify(c)).sort().join('&')}`;
+  // the codings of a terminology modifier (resolved or not) are left out: the request's values name them
+  return `${resourceType}?${criteria.map((c) => JSON.stringify(c, (key, value) => (key === 'codes' ? undefined : value))).sort().join('&')}`;
 }

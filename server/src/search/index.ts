@@ -3,4 +3,5 @@ export { extractIndex, emptyIndexRows, type IndexRows } from './extract.js';
 export { parseCriteria, criteriaKey } from './criteria.js';
 export { parseSearch, type SearchRequest } from './parse.js';
 export { SqlBuilder, type Target } from './sql.js';
-export type { Criterion, IncludeRequest, SortKey } from './ast.js';
+export type { Coding, Criterion, IncludeRequest, SortKey, TerminologyModifier } from './ast.js';
+export { needsTerminology, resolveTerminology, type CodeSource } from './terminology.js';

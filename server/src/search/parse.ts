@@ -20,6 +20,8 @@ export interface SearchRequest {
   revinclude: IncludeRequest[];
   /** Parameters ignored in lenient mode, with why. */
   warnings: string[];
+  /** Prefer: handling=lenient: a terminology modifier's unknown ValueSet or code is a warning too (resolveTerminology). */
+  lenient?: boolean;
 }
 
 export interface ParseOptions {
@@ -27,6 +29,8 @@ export interface ParseOptions {
   strict: boolean;
   /** This server's base URL, so that absolute references to it are read as local ones. */
   baseUrl: string;
+  /** Prefer: handling=lenient was asked for (see SearchRequest.lenient). */
+  lenient?: boolean;
 }
 
 /** Parameters that never select: formats and paging, handled elsewhere. */
@@ -37,6 +41,7 @@ class UnknownParameter extends Error {}
 
 export function parseSearch(resourceType: string, query: URLSearchParams, options: ParseOptions): SearchRequest {
   const request: SearchRequest = { resourceType, criteria: [], sort: [], offset: 0, include: [], revinclude: [], warnings: [] };
+  if (options.lenient) request.lenient = true;
   for (const [name, value] of query) {
     if (IGNORED.has(name)) continue;
     switch (name) {
@@ -115,6 +120,9 @@ export function parseParameter(resourceType: string, name: string, value: string
     return { kind: 'missing', param: code, table: tableOf(param), missing: values[0] === 'true' };
   }
 
+  if ((modifier === 'in' || modifier === 'not-in' || modifier === 'below' || modifier === 'above') && param.type !== 'token' && param.type !== 'uri') {
+    throw badRequest(`:${modifier} applies to token search parameters; "${code}" of ${resourceType} is a ${param.type} parameter`);
+  }
   switch (param.type) {
     case 'token':
       return parseToken(param, modifier, values);
@@ -177,8 +185,18 @@ function parseToken(param: RegisteredParam, modifier: string | undefined, values
       }),
     };
   }
-  if (modifier === 'in' || modifier === 'not-in' || modifier === 'below' || modifier === 'above') {
-    throw badRequest(`${code}:${modifier} needs the terminology service, which is not available yet`);
+  if (modifier === 'in' || modifier === 'not-in') return { kind: 'codes', param: code, modifier, values: values.map(unescape) };
+  if (modifier === 'below' || modifier === 'above') {
+    return {
+      kind: 'codes',
+      param: code,
+      modifier,
+      values: values.map((v) => {
+        const parts = splitUnescaped(v, '|');
+        if (parts.length !== 2 || parts.some((p) => p === '')) throw badRequest(`${code}:${modifier} takes system|code (a concept of a code system's hierarchy), got "${unescape(v)}"`);
+        return `${parts[0]}|${parts[1]}`;
+      }),
+    };
   }
   if (modifier !== undefined && modifier !== 'not') throw unknownModifier(code, modifier);
   return { kind: 'token', param: code, values: values.map(tokenValue), not: modifier === 'not' };

@@ -1,7 +1,8 @@
 // Turns search criteria into SQL conditions with bound parameters only. Identifiers (tables,
 // columns) come from this file, never from the request. A criterion is a condition on a target
 // resource given as SQL expressions for its type and id, so chains and _has nest the same builder.
-import type { Criterion, DateValue, NumberValue, TokenValue } from './ast.js';
+import { badRequest } from '../fhir/outcome.js';
+import type { Coding, Criterion, DateValue, NumberValue, TokenValue } from './ast.js';
 
 export interface Target {
   type: string;
@@ -75,6 +76,14 @@ export class SqlBuilder {
       case 'token': {
         const match = this.rows('search_token', c.param, t, (a) => this.any(c.values.map((v) => tokenCondition(v, `${a}.system`, `${a}.code`, this))));
         return c.not ? `NOT ${match}` : match;
+      }
+      case 'codes': {
+        // resolved before the SQL is built (terminology.ts); one that was not cannot be searched here
+        if (!c.codes) throw badRequest(`${c.param}:${c.modifier} (a terminology modifier) cannot be used here`);
+        // not-in is the complement of in: no coding of the parameter in the set (no coding at all included)
+        if (!c.codes.length) return c.modifier === 'not-in' ? 'true' : 'false';
+        const match = this.rows('search_token', c.param, t, (a) => this.any(codeGroups(c.codes!).map(([system, codes]) => `${a}.system = ${this.bind(system)} AND ${this.oneOf(`${a}.code`, codes)}`)));
+        return c.modifier === 'not-in' ? `NOT ${match}` : match;
       }
       case 'string':
         return this.rows('search_string', c.param, t, (a) =>
@@ -192,6 +201,17 @@ export class SqlBuilder {
   private any(conditions: string[]): string {
     return conditions.length === 1 ? conditions[0] : `(${conditions.map((c) => `(${c})`).join(' OR ')})`;
   }
+}
+
+/** Codings by system: one "system = s AND code = ANY(codes)" each, a range scan of the token index per system. */
+function codeGroups(codings: Coding[]): [string, string[]][] {
+  const groups = new Map<string, string[]>();
+  for (const { system, code } of codings) {
+    const codes = groups.get(system);
+    if (codes) codes.push(code);
+    else groups.set(system, [code]);
+  }
+  return [...groups];
 }
 
 /** A stored range [low, high) against a search range [start, end) under a prefix (FHIR R4 §3.1.1.4.2). */

@@ -4,7 +4,7 @@
 import type { Subscription } from '@medplum/fhirtypes';
 import { badRequest } from '../fhir/outcome.js';
 import { isResourceType } from '../fhir/definitions.js';
-import { parseCriteria, type Criterion } from '../search/index.js';
+import { needsTerminology, parseCriteria, type Criterion } from '../search/index.js';
 import { checkEndpoint } from './endpoint.js';
 import { topicByUrl, type Topic } from './topics.js';
 
@@ -121,7 +121,10 @@ function searchCriteria(text: string, baseUrl: string, where: string, defaultTyp
   if (!isResourceType(resourceType)) throw badRequest(`Subscription criteria "${text}" must start with a resource type ("Observation?code=...")`, where);
   if (!query) return { resourceType, criteria: [] };
   try {
-    return { resourceType, criteria: parseCriteria(resourceType, new URLSearchParams(query), baseUrl) };
+    const criteria = parseCriteria(resourceType, new URLSearchParams(query), baseUrl);
+    // matched by the dispatcher's SQL, which has no terminology service (README: Criteria)
+    if (needsTerminology(criteria)) throw badRequest('the terminology modifiers :in, :not-in, :below and :above are not supported in Subscription criteria');
+    return { resourceType, criteria };
   } catch (err) {
     throw badRequest(`Subscription criteria "${text}": ${(err as Error).message}`, where);
   }

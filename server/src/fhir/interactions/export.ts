@@ -3,7 +3,7 @@
 import { fhirMountPath } from '../../config.js';
 import { createJob, deleteJob, getJob, readFile, type ExportParams } from '../../bulk/jobs.js';
 import { patientCompartment } from '../../search/compartment.js';
-import { parseSearch } from '../../search/index.js';
+import { needsTerminology, parseSearch } from '../../search/index.js';
 import type { FhirContext } from '../context.js';
 import { operationParameters } from '../parameters.js';
 import { may, requireScope } from '../../auth/index.js';
@@ -55,6 +55,7 @@ export async function exportKickoff(ctx: FhirContext): Promise<void> {
     if (parsed.include.length || parsed.revinclude.length || parsed.sort.length || parsed.count !== undefined) {
       throw badRequest(`_typeFilter "${filter}" may only select resources`);
     }
+    if (needsTerminology(parsed.criteria)) throw badRequest(`_typeFilter "${filter}": the terminology modifiers (:in, :not-in, :below, :above) are not supported in _typeFilter`);
     (typeFilters[filterType] ??= []).push(filterQuery);
   }
 

@@ -106,7 +106,8 @@ async function respondWithSearch(
   const { config } = ctx.state.app;
   const { repo } = ctx.state;
   const strict = /(^|[,;\s])handling\s*=\s*strict/i.test(ctx.get('Prefer'));
-  const request = parseSearch(resourceType, query, { strict, baseUrl: config.baseUrl });
+  const lenient = /(^|[,;\s])handling\s*=\s*lenient/i.test(ctx.get('Prefer'));
+  const request = parseSearch(resourceType, query, { strict, lenient, baseUrl: config.baseUrl });
   requireSearchScope(ctx, types, request.criteria);
   request.criteria.push(...extra);
   // patient/ scopes: a search of one type stays within the patient's compartment (compartment
