@@ -182,7 +182,6 @@ sct('433146000', 'Chronic kidney disease stage 5', ['709044004']);
 sct('396275006', 'Osteoarthritis', ['64572001']);
 sct('95320005', 'Disorder of skin', ['64572001']);
 sct('22253000', 'Pain', ['404684003']);
-sct('410942007', 'Drug or medicament', ['105590001']);
 sct('255620007', 'Food', ['105590001']);
 // Seed problems (displays from seed/codes.ts).
 const conditionParents: Record<string, string[]> = {
@@ -216,7 +215,7 @@ for (const r of Object.values(REACTIONS)) {
 }
 // Allergens.
 const allergenParents: Record<string, string[]> = {
-  '764146007': ['410942007'], '387406002': ['410942007'], '387458008': ['410942007'],
+  '764146007': ['105590001'], '387406002': ['105590001'], '387458008': ['105590001'],
   '256349002': ['255620007'], '102263004': ['255620007'], '227037002': ['255620007'],
   '256277009': ['105590001'], '260147004': ['410607006'], '264287008': ['105590001'], '111088007': ['105590001'],
 };
@@ -225,7 +224,7 @@ for (const a of Object.values(ALLERGENS)) sct(a.snomed, a.display, allergenParen
 for (const r of Object.values(ROUTES)) sct(r.code, r.display, ['284009009']);
 const encounterParents: Record<string, string[]> = {
   '185349003': ['308335008'], '410620009': ['71388002'], '390906007': ['308335008'], '185345009': ['308335008'],
-  '11429006': ['71388002'], '32485007': ['71388002'], '50849002': ['32485007'],
+  '11429006': ['71388002'], '32485007': ['71388002'], '50849002': ['71388002'],
 };
 for (const e of Object.values(ENCOUNTER_TYPES)) sct(e.code, e.display, encounterParents[e.code]!);
 for (const s of Object.values(SPECIALTIES)) sct(s.code, s.display, ['394658006']);
@@ -623,13 +622,13 @@ valueSet('medications', 'MeridianMedications', 'Medications (RxNorm clinical dru
 valueSet('medication-ingredients', 'MeridianMedicationIngredients', 'Medication ingredients (RxNorm ingredients)', 'RxNorm ingredients (tty = IN).',
   [{ system: URL.rxnorm, filter: [{ property: 'tty', op: '=', value: 'IN' }] }]);
 valueSet('allergy-substances', 'MeridianAllergySubstances', 'Allergy and intolerance substances',
-  'What an AllergyIntolerance.code may name: SNOMED CT substances (descendants of 105590001 Substance, e.g. drug classes, foods, pollen, latex), the house dust mite organism the seed records, and RxNorm ingredients (tty = IN), which decision support matches against a prescription\'s ingredients. The grouping concepts Substance, Drug or medicament and Food are excluded: an allergy names a substance, not the whole hierarchy.',
+  'What an AllergyIntolerance.code may name: SNOMED CT substances (descendants of 105590001 Substance, e.g. penicillin, sulfonamide, aspirin, foods, pollen, latex), the house dust mite organism the seed records, and RxNorm ingredients (tty = IN), which decision support matches against a prescription\'s ingredients. The grouping concept Food is excluded (and Substance itself, by descendent-of): an allergy names a substance, not a whole hierarchy.',
   [
     { system: URL.snomed, filter: [{ property: 'concept', op: 'descendent-of', value: '105590001' }] },
     enumerate(URL.snomed, ['260147004']),
     { system: URL.rxnorm, filter: [{ property: 'tty', op: '=', value: 'IN' }] },
   ],
-  [enumerate(URL.snomed, ['410942007', '255620007'])]);
+  [enumerate(URL.snomed, ['255620007'])]);
 valueSet('procedures', 'MeridianProcedures', 'Procedures and billing codes (CPT and HCPCS Level II)', 'Every shipped CPT code number and HCPCS Level II code.',
   [{ system: URL.cpt }, { system: URL.hcpcs }]);
 valueSet('vital-units', 'MeridianVitalUnits', 'Units of vital signs (UCUM)', 'UCUM units of vital-sign quantities.',
