@@ -42,6 +42,12 @@ export interface Config {
   subscriptionPollMs: number;
   /** Days a delivered notification is kept for $events. */
   subscriptionRetentionDays: number;
+  /**
+   * Shipped definitions stored as resources at start (in the background): 'all' (Meridian's terminology
+   * and profiles, and the FHIR core CodeSystems, ValueSets and ConceptMaps), 'meridian' (without the
+   * core), 'none'. The terminology operations and validation use all of them from memory either way.
+   */
+  shippedContent: 'all' | 'meridian' | 'none';
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -73,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subscriptionRetryMs: intSetting(env, 'SUBSCRIPTION_RETRY_MS', 1000),
     subscriptionMaxAttempts: intSetting(env, 'SUBSCRIPTION_MAX_ATTEMPTS', 5),
     subscriptionPollMs: intSetting(env, 'SUBSCRIPTION_POLL_MS', 1000),
+    shippedContent: shippedContentSetting(env.SHIPPED_CONTENT),
     subscriptionRetentionDays: intSetting(env, 'SUBSCRIPTION_RETENTION_DAYS', 7),
   };
 }
@@ -110,4 +117,10 @@ export function fhirMountPath(config: Config): string {
 /** Where the authorization server is mounted: /auth at the origin of BASE_URL. */
 export function authIssuer(config: Config): string {
   return `${new URL(config.baseUrl).origin}/auth`;
+}
+
+function shippedContentSetting(raw: string | undefined): Config['shippedContent'] {
+  if (raw === undefined || raw === '') return 'all';
+  if (raw === 'all' || raw === 'meridian' || raw === 'none') return raw;
+  throw new Error(`SHIPPED_CONTENT must be all, meridian or none, got "${raw}"`);
 }

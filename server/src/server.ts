@@ -13,12 +13,15 @@ import { startExportRunner } from './bulk/runner.js';
 import { createAuth } from './auth/index.js';
 import { AuditLog } from './audit/index.js';
 import { Subscriptions } from './subscriptions/index.js';
-import { createTerminology } from './terminology/index.js';
+import { coreContent, createTerminology, curatedContent, storeInBackground, type BackgroundStore } from './terminology/index.js';
+import { shippedProfiles } from './profiles/index.js';
 
 export interface RunningServer {
   app: AppContext;
   http: http.Server;
   url: string;
+  /** The shipped definitions being stored as resources (SHIPPED_CONTENT). */
+  shipped: BackgroundStore;
   close(): Promise<void>;
 }
 
@@ -44,12 +47,15 @@ export async function startServer(config: Config, log: Logger, db?: Db): Promise
     server.listen(config.port, resolve);
   });
   await app.subscriptions.start(server);
+  const shipped = storeShippedContent(app);
   const { port } = server.address() as AddressInfo;
   return {
     app,
     http: server,
     url: `http://localhost:${port}`,
+    shipped,
     async close() {
+      await shipped.stop();
       server.closeAllConnections();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await app.subscriptions.stop(); // its websockets too: the server waits for every socket
@@ -59,4 +65,13 @@ export async function startServer(config: Config, log: Logger, db?: Db): Promise
       if (!db) await database.close();
     },
   };
+}
+
+/** Stores the shipped definitions as resources, Meridian's own first, as SHIPPED_CONTENT says. */
+function storeShippedContent(app: AppContext): BackgroundStore {
+  const { shippedContent } = app.config;
+  const groups = [];
+  if (shippedContent !== 'none') groups.push({ name: 'Meridian terminology and profiles', resources: () => [...curatedContent(), ...shippedProfiles()] });
+  if (shippedContent === 'all') groups.push({ name: 'FHIR core CodeSystems, ValueSets and ConceptMaps', resources: () => coreContent().filter((r) => r.id) });
+  return storeInBackground(app.repo, app.db, groups, app.log);
 }

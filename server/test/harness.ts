@@ -92,6 +92,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     subscriptionMaxAttempts: 5,
     subscriptionPollMs: 1000,
     subscriptionRetentionDays: 7,
+    shippedContent: 'none', // the shipped definitions are used from memory; storing them is tested on its own
     ...overrides,
   };
 }

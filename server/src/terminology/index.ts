@@ -2,3 +2,4 @@ export { ShippedTerminology, Terminology, createTerminology, shippedTerminology,
 export { CodeSystemIndex, type Concept } from './codesystem.js';
 export { coreContent, curatedContent, type TerminologyResource } from './content.js';
 export { codeSystemValidateCodeOperation, expandOperation, lookupOperation, subsumesOperation, translateOperation, valueSetValidateCodeOperation } from './operations.js';
+export { SHIPPED_TAG_SYSTEM, storeInBackground, storeShipped, type BackgroundStore } from './store.js';
