@@ -7,7 +7,7 @@ import { ProfileRegistry, boundElements, type BoundElement, type Profile, type P
 import { profileIssues } from './validate.js';
 
 export { ProfileRegistry, ProfileError, boundElements, withSnapshot, type BoundElement, type Profile, type ProfileLookup } from './registry.js';
-export { generateSnapshot, SnapshotError } from './snapshot.js';
+export { baseDefinitions, generateSnapshot, SnapshotError } from './snapshot.js';
 export { profileIssues } from './validate.js';
 
 /**
@@ -89,11 +89,25 @@ export function repoLookup(repo: Repository, baseUrl: string): ProfileLookup {
 }
 
 /**
- * Before a write: the profiles the resources claim that are not shipped are read from the database,
- * so that a profile written by any process is enforced with its current version (parsed once per
- * id and versionId). A resource that claims no profile costs nothing.
+ * Before a write (or $validate): the profiles the resources claim that are not shipped are read from
+ * the database, so that a profile written by any process is enforced with its current version (parsed
+ * once per id and versionId); so is the baseDefinition of a profile being written. A resource that
+ * claims no profile costs nothing.
  */
-export async function resolveClaimedProfiles(resources: (Resource | undefined)[], lookup: ProfileLookup): Promise<void> {
-  const urls = resources.flatMap((r) => (r && typeof r === 'object' ? claimedProfiles(r) : []));
-  if (urls.length) await profileRegistry().resolve(urls, lookup);
+export async function resolveClaimedProfiles(app: { repo: Repository; config: { baseUrl: string } }, resources: unknown[], extra: string[] = []): Promise<void> {
+  const urls = [...extra];
+  for (const r of resources) {
+    if (!r || typeof r !== 'object') continue;
+    urls.push(...claimedProfiles(r as Resource));
+    const sd = r as StructureDefinition;
+    if (sd.resourceType === 'StructureDefinition' && sd.derivation === 'constraint' && typeof sd.baseDefinition === 'string') urls.push(sd.baseDefinition);
+  }
+  if (urls.length) await profileRegistry().resolve(urls, repoLookup(app.repo, app.config.baseUrl));
+}
+
+/** Canonical-looking strings (http(s) urls) in a PATCH body that touches meta.profile, to resolve before the patch. */
+export function profileUrlsInPatch(body: unknown): string[] {
+  const text = JSON.stringify(body ?? null);
+  if (!text.includes('profile')) return [];
+  return [...text.matchAll(/"(https?:\/\/[^"\s]+)"/g)].map((m) => m[1]);
 }
