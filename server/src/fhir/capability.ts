@@ -6,6 +6,7 @@ import { smartConfiguration } from '../auth/discovery.js';
 import { indexedParams } from '../search/registry.js';
 import { resourceTypes } from './definitions.js';
 import { TOPICS } from '../subscriptions/topics.js';
+import { profilesOf } from '../profiles/index.js';
 
 const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport';
 
@@ -28,6 +29,7 @@ export function capabilityStatement(config: Config, version: string, date: strin
   const resource: CapabilityStatementRestResource[] = resourceTypes().map((type) => ({
     type: type as CapabilityStatementRestResource['type'],
     profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    ...(profilesOf(type).length ? { supportedProfile: profilesOf(type) } : {}),
     ...(type === 'AuditEvent'
       ? {
           documentation: 'Recorded by the server for every access to patient data and every sign-in (IHE BALP); read-only, and readable only with a scope that names AuditEvent',
