@@ -66,3 +66,17 @@ describe('/metadata', () => {
     expect(res.body.issue).toEqual([expect.objectContaining({ severity: 'information' })]);
   });
 });
+
+describe('/metadata terminology operations', () => {
+  it('lists the terminology operations on CodeSystem, ValueSet and ConceptMap with their R4 definitions', async () => {
+    const rest = (await t.http.get('/fhir/metadata').expect(200)).body.rest[0];
+    const ops = (type: string) => rest.resource.find((r: any) => r.type === type).operation.filter((o: any) => o.name !== 'validate');
+    expect(ops('CodeSystem')).toEqual([
+      { name: 'lookup', definition: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup' },
+      { name: 'validate-code', definition: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code' },
+      { name: 'subsumes', definition: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-subsumes' },
+    ]);
+    expect(ops('ValueSet').map((o: any) => o.name)).toEqual(['expand', 'validate-code']);
+    expect(ops('ConceptMap')).toEqual([{ name: 'translate', definition: 'http://hl7.org/fhir/OperationDefinition/ConceptMap-translate' }]);
+  });
+});
