@@ -107,12 +107,12 @@ export function capabilityStatement(config: Config, version: string, date: strin
       {
         mode: 'server',
         documentation:
-          'Search: every listed parameter with its modifiers (string :exact :contains; token :not :text :of-type; ' +
+          'Search: every listed parameter with its modifiers (string :exact :contains; token :not :text :of-type, ' +
+          ':in :not-in (a ValueSet URL or ValueSet/id) :below :above (system|code, the code system hierarchy); ' +
           'reference :Type :identifier; uri :below :above; :missing), date/number/quantity prefixes, chaining, ' +
           '_has, _list, _include/_revinclude (:iterate, *), _sort, _count/_offset paging, _total, _summary, ' +
           '_elements, POST _search, _text/_content (plain full text), composites of a token with a token, quantity, date ' +
-          'or string, Patient compartment search and Patient/$everything. Terminology modifiers (:in, :below on tokens) ' +
-          'are not supported yet. ' +
+          'or string, Patient compartment search and Patient/$everything. ' +
           (config.authMode === 'open'
             ? 'WARNING: AUTH_MODE=open: this server answers anyone without an access token (development only).'
             : 'Every request needs a SMART access token: apps get one by EHR or standalone launch (authorization code with PKCE), ' +
