@@ -10,6 +10,13 @@ import { profilesOf } from '../profiles/index.js';
 
 const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport';
 
+/** The terminology operations, by the type they are invoked on (server/src/terminology/operations.ts). */
+const TERMINOLOGY_OPERATIONS: Record<string, string[]> = {
+  CodeSystem: ['lookup', 'validate-code', 'subsumes'],
+  ValueSet: ['expand', 'validate-code'],
+  ConceptMap: ['translate'],
+};
+
 const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
 /** AuditEvents are written by the server (audit/): through the API they are only read. */
 const READ_ONLY_INTERACTIONS = ['read', 'vread', 'history-instance', 'history-type', 'search-type'] as const;
@@ -77,6 +84,7 @@ export function capabilityStatement(config: Config, version: string, date: strin
             { name: 'get-ws-binding-token', definition: `${BACKPORT}/OperationDefinition/backport-subscription-get-ws-binding-token` },
           ]
         : []),
+      ...(TERMINOLOGY_OPERATIONS[type] ?? []).map((name) => ({ name, definition: `http://hl7.org/fhir/OperationDefinition/${type}-${name}` })),
     ],
     ...(type === 'Subscription'
       ? {
