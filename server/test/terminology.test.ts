@@ -260,3 +260,38 @@ describe('ConceptMap/$translate', () => {
     expect((await t.http.get('/fhir/ConceptMap/$translate?url=x')).status).toBe(400);
   });
 });
+
+describe('shipped content', () => {
+  const SNOMED = 'http://snomed.info/sct';
+  it('knows the SNOMED CT hierarchy of the concepts Meridian uses', async () => {
+    const outcome = async (a: string, b: string) => value((await t.http.get(`/fhir/CodeSystem/$subsumes?system=${SNOMED}&codeA=${a}&codeB=${b}`).expect(200)).body, 'outcome');
+    expect(await outcome('73211009', '44054006')).toBe('subsumes'); // diabetes mellitus > type 2
+    expect(await outcome('44054006', '404684003')).toBe('subsumed-by'); // type 2 < clinical finding
+    expect(await outcome('44054006', '38341003')).toBe('not-subsumed'); // hypertension
+    const lookup = (await t.http.get(`/fhir/CodeSystem/$lookup?system=${SNOMED}&code=44054006&property=parent`).expect(200)).body;
+    expect(value(lookup, 'display')).toBe('Diabetes mellitus type 2');
+    expect(lookup.parameter.filter((p: any) => p.name === 'property').map((p: any) => p.part[1].valueCode)).toContain('73211009');
+  });
+
+  it('expands the conditions ValueSet with a text filter, and validates vital-sign codes with their displays', async () => {
+    const found = (await t.http.get('/fhir/ValueSet/$expand?url=https://meridian.dev/fhir/ValueSet/conditions&filter=diabetes').expect(200)).body;
+    expect(codes(found)).toEqual(expect.arrayContaining(['73211009', '44054006']));
+    expect(found.expansion.contains.every((c: any) => /diabetes/i.test(c.display))).toBe(true);
+    const ok = (await t.http.get('/fhir/ValueSet/$validate-code?url=https://meridian.dev/fhir/ValueSet/vital-signs&system=http://loinc.org&code=8480-6').expect(200)).body;
+    expect(value(ok, 'result')).toBe(true);
+    const wrong = (await t.http.get('/fhir/ValueSet/$validate-code?url=https://meridian.dev/fhir/ValueSet/vital-signs&system=http://loinc.org&code=8480-6&display=Heart%20rate').expect(200)).body;
+    expect(value(wrong, 'result')).toBe(false);
+    expect(value(wrong, 'message')).toMatch(/not a display of http:\/\/loinc.org\|8480-6/);
+    const lab = (await t.http.get('/fhir/ValueSet/$validate-code?url=https://meridian.dev/fhir/ValueSet/vital-signs&system=http://loinc.org&code=4548-4').expect(200)).body;
+    expect(value(lab, 'result')).toBe(false); // HbA1c is a lab test, not a vital sign
+  });
+
+  it('translates ICD-10-CM to SNOMED CT and back with the shipped maps', async () => {
+    const forward = (await t.http.get('/fhir/ConceptMap/$translate?system=http://hl7.org/fhir/sid/icd-10-cm&code=E11.9&targetsystem=http://snomed.info/sct').expect(200)).body;
+    expect(value(forward, 'result')).toBe(true);
+    const concepts = forward.parameter.filter((p: any) => p.name === 'match').map((m: any) => m.part.find((x: any) => x.name === 'concept').valueCoding.code);
+    expect(concepts).toContain('44054006');
+    const back = (await t.http.get(`/fhir/ConceptMap/$translate?url=https://meridian.dev/fhir/ConceptMap/snomed-to-icd-10-cm&system=${SNOMED}&code=38341003`).expect(200)).body;
+    expect(param(back, 'match').part.find((x: any) => x.name === 'concept').valueCoding.code).toBe('I10');
+  });
+});
