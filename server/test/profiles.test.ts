@@ -438,6 +438,29 @@ describe('profiles over HTTP', () => {
     expect(errorPaths(res.body)).toEqual(['Observation.note']);
   });
 
+  it('a PATCH whose result claims a profile this process has not looked up yet is checked against it', async () => {
+    const url = 'https://example.org/fhir/StructureDefinition/patient-needs-telecom';
+    const { repo } = t.server.app;
+    await repo.create({
+      resourceType: 'StructureDefinition',
+      url,
+      name: 'PatientNeedsTelecom',
+      status: 'active',
+      kind: 'resource',
+      abstract: false,
+      type: 'Patient',
+      baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
+      derivation: 'constraint',
+      differential: { element: [{ id: 'Patient.telecom', path: 'Patient.telecom', min: 1 }] },
+    } as StructureDefinition);
+    const stored = (await repo.create(claiming({ ...patient, telecom: [{ system: 'phone', value: '555' }] }, url) as Resource)).resource;
+    const patch = (ops: unknown) => t.http.patch(`/fhir/Patient/${stored.id}`).set('Content-Type', 'application/json-patch+json').send(JSON.stringify(ops));
+    const res = await patch([{ op: 'remove', path: '/telecom' }]);
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(errorPaths(res.body)).toEqual(['Patient.telecom']);
+    expect((await patch([{ op: 'replace', path: '/gender', value: 'male' }])).status).toBe(200);
+  });
+
   it('a StructureDefinition that is not a usable profile is 400', async () => {
     const base = {
       resourceType: 'StructureDefinition',

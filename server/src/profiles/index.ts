@@ -1,5 +1,6 @@
 // Profiles: the shipped Meridian profiles (profiles/*.json) and StructureDefinitions written at runtime,
 // with snapshots generated from their differentials, and validation of resources against them.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import type { Repository } from '../repo/index.js';
 import { parseSearch } from '../search/index.js';
@@ -62,6 +63,7 @@ export function claimedProfiles(resource: Resource): string[] {
 export function claimedProfileIssues(resource: Resource): OperationOutcomeIssue[] {
   const claimed = claimedProfiles(resource);
   if (!claimed.length) return [];
+  requireResolved(claimed);
   const issues: OperationOutcomeIssue[] = [];
   for (const url of claimed) {
     const profile = profileRegistry().get(url);
@@ -105,9 +107,40 @@ export async function resolveClaimedProfiles(app: { repo: Repository; config: { 
   if (urls.length) await profileRegistry().resolve(urls, repoLookup(app.repo, app.config.baseUrl));
 }
 
-/** Canonical-looking strings (http(s) urls) in a PATCH body that touches meta.profile, to resolve before the patch. */
-export function profileUrlsInPatch(body: unknown): string[] {
-  const text = JSON.stringify(body ?? null);
-  if (!text.includes('profile')) return [];
-  return [...text.matchAll(/"(https?:\/\/[^"\s]+)"/g)].map((m) => m[1]);
+/** Thrown by validation inside withClaimedProfilesResolved when a resource claims a profile not yet looked up. */
+class UnresolvedProfiles extends Error {
+  constructor(readonly urls: string[]) {
+    super(`Profiles to look up first: ${urls.join(', ')}`);
+  }
+}
+
+/** The urls looked up in the current withClaimedProfilesResolved call. */
+const resolvedHere = new AsyncLocalStorage<Set<string>>();
+
+/**
+ * Runs a write whose resources are only known inside it (a PATCH's result): validation that meets a
+ * claimed profile not looked up yet throws, which rolls the write back; the profile is looked up and
+ * the write runs again (once per url).
+ */
+export async function withClaimedProfilesResolved<T>(app: { repo: Repository; config: { baseUrl: string } }, write: () => Promise<T>): Promise<T> {
+  const resolved = new Set<string>();
+  return resolvedHere.run(resolved, async () => {
+    for (;;) {
+      try {
+        return await write();
+      } catch (err) {
+        if (!(err instanceof UnresolvedProfiles)) throw err;
+        await profileRegistry().resolve(err.urls, repoLookup(app.repo, app.config.baseUrl));
+        for (const url of err.urls) resolved.add(url);
+      }
+    }
+  });
+}
+
+/** Inside withClaimedProfilesResolved: throws UnresolvedProfiles for claimed runtime urls not looked up yet. */
+function requireResolved(claimed: string[]): void {
+  const resolved = resolvedHere.getStore();
+  if (!resolved) return;
+  const missing = claimed.map((u) => u.split('|')[0]).filter((u) => !resolved.has(u) && !profileRegistry().isShipped(u));
+  if (missing.length) throw new UnresolvedProfiles([...new Set(missing)]);
 }

@@ -134,6 +134,11 @@ export class ProfileRegistry {
     }
   }
 
+  /** Whether url is a shipped profile or an R4 base definition: never looked up in the database. */
+  isShipped(url: string): boolean {
+    return this.byUrl.get(url)?.source === 'shipped' || url.startsWith(BASE_PREFIX);
+  }
+
   get(url: string): Profile | undefined {
     return this.byUrl.get(url.split('|')[0]);
   }
@@ -152,7 +157,7 @@ export class ProfileRegistry {
   async resolve(urls: readonly string[] | undefined, lookup: ProfileLookup, seen = new Set<string>()): Promise<void> {
     for (const raw of urls ?? []) {
       const url = raw.split('|')[0];
-      if (seen.has(url) || this.byUrl.get(url)?.source === 'shipped' || url.startsWith(BASE_PREFIX)) continue;
+      if (seen.has(url) || this.isShipped(url)) continue;
       seen.add(url);
       const sd = await lookup(url);
       if (!sd || sd.derivation !== 'constraint') {

@@ -14,7 +14,7 @@ import { applyFhirPathPatch, applyJsonPatch } from '../patch.js';
 import { assertResourceOfType, assertValid } from '../validate.js';
 import { atEntry, entryError, type Entry } from './entries.js';
 import { rewriteReferences } from './references.js';
-import { profileUrlsInPatch, resolveClaimedProfiles } from '../../profiles/index.js';
+import { resolveClaimedProfiles, withClaimedProfilesResolved } from '../../profiles/index.js';
 
 const STATUS_TEXT: Record<number, string> = { 200: '200 OK', 201: '201 Created', 204: '204 No Content', 304: '304 Not Modified' };
 const statusLine = (status: number) => STATUS_TEXT[status] ?? String(status);
@@ -38,9 +38,10 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
   const original = parsed as Entry[];
   // everything that can be checked without the database is checked first
   for (const e of original) atEntry(e, () => options.authorize(e));
-  await resolveClaimedProfiles(app, original.map((e) => e.resource), original.filter((e) => e.method === 'PATCH').flatMap((e) => profileUrlsInPatch(e.resource)));
+  await resolveClaimedProfiles(app, original.map((e) => e.resource));
   for (const e of original) atEntry(e, () => checkBody(e));
-  const responses = await app.repo.inTransaction(async (ops) => {
+  // (profiles that a PATCH entry's result claims are resolved when met, and the transaction run again)
+  const responses = await withClaimedProfilesResolved(app, () => app.repo.inTransaction(async (ops) => {
     // a fresh copy per attempt: a transaction that lost a race runs again from the start
     const entries = original.map((e) => ({ ...e, resource: e.resource && structuredClone(e.resource) }));
     const out = new Map<number, BundleEntry>();
@@ -123,7 +124,7 @@ export async function processTransaction(app: AppContext, parsed: (Entry | FhirE
     }
     for (const e of byMethod('GET', 'HEAD')) out.set(e.index, await atEntry(e, () => readEntry(app, ops, e, options)));
     return entries.map((e) => out.get(e.index)!);
-  });
+  }));
   return { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
 }
 

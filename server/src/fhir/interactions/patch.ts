@@ -8,7 +8,7 @@ import { badRequest, notFound, notSupported } from '../outcome.js';
 import { applyFhirPathPatch, applyJsonPatch } from '../patch.js';
 import { ID_PATTERN } from '../validate.js';
 import { criteriaFrom, validResource } from './write-input.js';
-import { profileUrlsInPatch, resolveClaimedProfiles } from '../../profiles/index.js';
+import { withClaimedProfilesResolved } from '../../profiles/index.js';
 
 function patcher(ctx: FhirContext): (current: Resource) => Resource {
   const body = ctx.state.body;
@@ -25,7 +25,6 @@ export async function patch(ctx: FhirContext): Promise<void> {
   const { type, id } = ctx.params;
   if (!ID_PATTERN.test(id)) throw notFound(`${type}/${id} is not known`);
   const patchWith = patcher(ctx);
-  await resolveClaimedProfiles(ctx.state.app, [], profileUrlsInPatch(ctx.state.body));
   // under patient/ scopes the resource must be in the patient's record before and after
   const apply = (current: Resource) => {
     requireInScope(ctx, current, 'u');
@@ -33,7 +32,8 @@ export async function patch(ctx: FhirContext): Promise<void> {
     requireInScope(ctx, patched, 'u');
     return patched;
   };
-  const result = await ctx.state.repo.patch(type, id, apply, parseVersionHeader(ctx, 'If-Match'));
+  // (the profiles the patched resource claims are resolved when met, and the patch run again)
+  const result = await withClaimedProfilesResolved(ctx.state.app, () => ctx.state.repo.patch(type, id, apply, parseVersionHeader(ctx, 'If-Match')));
   respondWithWrite(ctx, 200, result.resource, `Patched ${type}/${id}`);
 }
 
@@ -41,7 +41,8 @@ export async function conditionalPatch(ctx: FhirContext): Promise<void> {
   const { type } = ctx.params;
   if (!ctx.querystring) throw badRequest(`PATCH needs an id (PATCH /${type}/[id]) or search criteria (PATCH /${type}?...)`);
   const apply = patcher(ctx);
-  await resolveClaimedProfiles(ctx.state.app, [], profileUrlsInPatch(ctx.state.body));
-  const result = await ctx.state.repo.conditionalPatch(type, criteriaFrom(ctx.querystring), apply, parseVersionHeader(ctx, 'If-Match'), searchBounds(ctx, [type]));
+  const result = await withClaimedProfilesResolved(ctx.state.app, () =>
+    ctx.state.repo.conditionalPatch(type, criteriaFrom(ctx.querystring), apply, parseVersionHeader(ctx, 'If-Match'), searchBounds(ctx, [type])),
+  );
   respondWithWrite(ctx, 200, result.resource, `Patched ${type}/${result.resource.id}`);
 }
