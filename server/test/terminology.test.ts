@@ -123,6 +123,7 @@ describe('ValueSet/$expand', () => {
     await bad(await post('/fhir/ValueSet/$expand', [{ name: 'valueSet', resource: { resourceType: 'ValueSet', status: 'active', compose: { include: [{ system: SYSTEM, filter: [{ property: 'code', op: 'regex', value: '(' }] }] } } }]), 400, /regular expression/);
     await bad(await post('/fhir/ValueSet/$expand', [{ name: 'valueSet', resource: { resourceType: 'ValueSet', status: 'active', compose: { include: [{ system: SYSTEM, filter: [{ property: 'concept', op: 'is-a', value: 'hexagon' }] }] } } }]), 422, /hexagon/);
     await bad(await post('/fhir/ValueSet/$expand', [{ name: 'valueSet', valueString: 'x' }]), 400, /ValueSet resource/);
+    await bad(await post('/fhir/ValueSet/$expand', [{ name: 'valueSet', resource: { resourceType: 'ValueSet', status: 'active', compose: { include: [{ system: SYSTEM, filter: [{ property: 'code', op: 'regex', value: '(a+)+b' }] }] } } }]), 400, /repeat a group/);
     await bad(await t.http.post('/fhir/ValueSet/$expand').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient' }), 400, /Parameters/);
   });
 

@@ -179,6 +179,8 @@ export function propertyText(p: { valueCode?: string; valueString?: string; valu
 /** A whole-value regex from a request; bounded in length (patterns are run against every concept). */
 function regex(pattern: string): RegExp {
   if (pattern.length > MAX_REGEX) throw badRequest(`A regex filter may be at most ${MAX_REGEX} characters`);
+  // a repeated group that itself repeats, e.g. (a+)+, can backtrack for ever on one concept
+  if (/\([^)]*[*+}][^)]*\)\s*[*+{]/.test(pattern)) throw badRequest('A regex filter may not repeat a group that repeats (e.g. (a+)+)');
   try {
     return new RegExp(`^(?:${pattern})$`, 'u');
   } catch {
