@@ -92,11 +92,6 @@ export class Repository {
     return new Repository(this.db, this.baseUrl, [...this.hooks, hook], this.terminology);
   }
 
-  /** The same repository resolving terminology modifiers with this service. */
-  withTerminology(terminology: Terminology): Repository {
-    return new Repository(this.db, this.baseUrl, this.hooks, terminology);
-  }
-
   private codes(db: Queryable): ResolveCodes {
     return (criteria, warnings) => resolveCodes(this.terminology, db, this.baseUrl, criteria, warnings);
   }
