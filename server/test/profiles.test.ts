@@ -354,6 +354,7 @@ describe('profiles over HTTP', () => {
   it('an unknown profile url is a warning, not an error', async () => {
     const res = await post('Observation', claiming(heartRate, 'https://example.org/StructureDefinition/unknown'), { Prefer: 'return=OperationOutcome' });
     expect(res.status).toBe(201);
+    expect(res.body.issue).toContainEqual(expect.objectContaining({ severity: 'warning', expression: ['Observation.meta.profile'] }));
     const v = await post('Observation/$validate', claiming(heartRate, 'https://example.org/StructureDefinition/unknown'));
     expect(v.status).toBe(200);
     expect(v.body.issue).toContainEqual(expect.objectContaining({ severity: 'warning', expression: ['Observation.meta.profile'], diagnostics: expect.stringMatching(/not known/) }));
