@@ -5,8 +5,8 @@
 import type { Bundle, ElementDefinition, Observation, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePatientBundles, generatePractice } from '../../seed/generate.js';
-import { loadDefinitions } from '../src/fhir/definitions.js';
-import { baseDefinitions, generateSnapshot, getProfile, profileBindings, profileIssues, shippedProfiles, SnapshotError } from '../src/profiles/index.js';
+import { loadDefinitions, readJson } from '../src/fhir/definitions.js';
+import { baseDefinitions, generateSnapshot, getProfile, profileBindings, profileIssues, ProfileRegistry, shippedProfiles, SnapshotError } from '../src/profiles/index.js';
 import { FHIR_JSON, testServer, type TestServer } from './harness.js';
 
 const SD = 'https://meridian.dev/fhir/StructureDefinition/';
@@ -149,6 +149,35 @@ describe('snapshot generation', () => {
     const ids = snapshot.map((e) => e.id!);
     expect(ids.slice(ids.indexOf('Observation.code'), ids.indexOf('Observation.code') + 4)).toEqual(['Observation.code', 'Observation.code.id', 'Observation.code.extension', 'Observation.code.coding']);
     expect(snapshot.find((e) => e.id === 'Observation.code.coding')).toMatchObject({ path: 'Observation.code.coding', min: 1, max: '*' });
+  });
+
+  it('reads a choice element named by its type as a type slice, and slices extensions by url', () => {
+    const snapshot = generateSnapshot(
+      profile([
+        { id: 'Observation.valueQuantity', path: 'Observation.valueQuantity', min: 1 },
+        { id: 'Observation.valueQuantity.code', path: 'Observation.valueQuantity.code', fixedCode: 'kg' },
+        { id: 'Observation.extension:x', path: 'Observation.extension', sliceName: 'x', min: 1, type: [{ code: 'Extension', profile: ['https://example.org/x'] }] },
+      ]),
+      observation(),
+    );
+    expect(snapshot.find((e) => e.id === 'Observation.value[x]')!.slicing).toMatchObject({ discriminator: [{ type: 'type', path: '$this' }] });
+    expect(snapshot.find((e) => e.id === 'Observation.value[x]:valueQuantity')).toMatchObject({ sliceName: 'valueQuantity', min: 1, type: [{ code: 'Quantity' }] });
+    expect(snapshot.find((e) => e.id === 'Observation.value[x]:valueQuantity.code')).toMatchObject({ fixedCode: 'kg', path: 'Observation.value[x].code' });
+    expect(snapshot.find((e) => e.id === 'Observation.extension')!.slicing).toMatchObject({ discriminator: [{ type: 'value', path: 'url' }] });
+    expect(snapshot.find((e) => e.id === 'Observation.extension:x.url')).toMatchObject({ fixedUri: 'https://example.org/x', min: 1 });
+  });
+
+  it('makes usable snapshots of FHIR core profiles from their differentials alone (vitalsigns, heartrate)', () => {
+    const others = (readJson('fhir/r4/profiles-others.json') as Bundle).entry!.map((e) => e.resource as StructureDefinition);
+    const registry = new ProfileRegistry();
+    for (const url of ['vitalsigns', 'heartrate'].map((n) => `http://hl7.org/fhir/StructureDefinition/${n}`)) {
+      const { snapshot: _given, ...differentialOnly } = others.find((sd) => sd.url === url)!;
+      registry.register(differentialOnly);
+    }
+    const heartrate = registry.get('http://hl7.org/fhir/StructureDefinition/heartrate')!;
+    expect(profileIssues(structuredClone(heartRate) as Resource, heartrate).filter((i) => i.severity === 'error')).toEqual([]);
+    const wrong = { ...heartRate, category: [{ text: 'x' }], valueQuantity: ucum(72, 'kg') };
+    expect(profileIssues(wrong as Resource, heartrate).filter((i) => i.severity === 'error').map((i) => i.expression![0])).toEqual(['Observation.category', 'Observation.valueQuantity.code']);
   });
 
   it('reports what it cannot place', () => {
@@ -460,6 +489,44 @@ describe('profiles over HTTP', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(400);
     expect(errorPaths(res.body)).toEqual(['Patient.telecom']);
     expect((await patch([{ op: 'replace', path: '/gender', value: 'male' }])).status).toBe(200);
+  });
+
+  it('a PATCH entry of a transaction whose result claims a profile not looked up yet is checked against it', async () => {
+    const url = 'https://example.org/fhir/StructureDefinition/patient-needs-address';
+    const { repo } = t.server.app;
+    await repo.create({
+      resourceType: 'StructureDefinition', url, name: 'PatientNeedsAddress', status: 'active', kind: 'resource', abstract: false, type: 'Patient',
+      baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient', derivation: 'constraint',
+      differential: { element: [{ id: 'Patient.address', path: 'Patient.address', min: 1 }] },
+    } as StructureDefinition);
+    const stored = (await repo.create(claiming({ ...patient, address: [{ city: 'Worcester' }] }, url) as Resource)).resource;
+    const patchEntry = (operation: object) => ({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ resource: { resourceType: 'Parameters', parameter: [{ name: 'operation', part: Object.entries(operation).map(([name, v]) => ({ name, ...(name === 'path' ? { valueString: v } : { valueCode: v }) })) }] }, request: { method: 'PATCH', url: `Patient/${stored.id}` } }],
+    });
+    const res = await post('', patchEntry({ type: 'delete', path: 'Patient.address' }));
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.issue).toContainEqual(expect.objectContaining({ expression: ['Bundle.entry[0].resource.Patient.address'], diagnostics: expect.stringMatching(/Missing required property \(profile .*patient-needs-address\)/) }));
+    expect((await post('', patchEntry({ type: 'replace', path: 'Patient.gender', value: 'male' }))).status).toBe(200);
+  });
+
+  it('a StructureDefinition that is not a profile of a resource (an extension definition) is stored and not used', async () => {
+    const extension = {
+      resourceType: 'StructureDefinition',
+      url: 'https://example.org/fhir/StructureDefinition/favourite-colour',
+      name: 'FavouriteColour',
+      status: 'active',
+      kind: 'complex-type',
+      abstract: false,
+      context: [{ type: 'element', expression: 'Patient' }],
+      type: 'Extension',
+      baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Extension',
+      derivation: 'constraint',
+      differential: { element: [{ id: 'Extension', path: 'Extension' }, { id: 'Extension.value[x]', path: 'Extension.value[x]', type: [{ code: 'string' }] }] },
+    };
+    const res = await post('StructureDefinition', extension);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
   });
 
   it('a StructureDefinition that is not a usable profile is 400', async () => {

@@ -64,8 +64,10 @@ export function withSnapshot(sd: StructureDefinition, known: (url: string) => Pr
   try {
     element = sd.differential?.element?.length ? generateSnapshot(sd, base) : (sd.snapshot?.element ?? []);
   } catch (err) {
-    if (err instanceof SnapshotError) throw new ProfileError(`Cannot generate a snapshot: ${err.message}`, 'StructureDefinition.differential');
-    throw err;
+    if (!(err instanceof SnapshotError)) throw err;
+    // a differential beyond this generator, with a snapshot of its own (one made by another tool): that snapshot
+    if (!sd.snapshot?.element?.length) throw new ProfileError(`Cannot generate a snapshot: ${err.message}`, 'StructureDefinition.differential');
+    element = sd.snapshot.element;
   }
   if (!element.length) throw new ProfileError('A profile needs a differential', 'StructureDefinition.differential');
   const definition: StructureDefinition = { ...sd, name: sd.name ?? sd.id ?? sd.type, snapshot: { element } };
@@ -124,7 +126,7 @@ export class ProfileRegistry {
 
   /** Problems that make sd unusable as a profile (empty when it is usable, or not a profile at all). */
   problems(sd: StructureDefinition): OperationOutcomeIssue[] {
-    if (sd.derivation !== 'constraint') return [];
+    if (!isResourceProfile(sd)) return [];
     try {
       withSnapshot(sd, (url) => this.byUrl.get(url));
       return [];
@@ -160,7 +162,7 @@ export class ProfileRegistry {
       if (seen.has(url) || this.isShipped(url)) continue;
       seen.add(url);
       const sd = await lookup(url);
-      if (!sd || sd.derivation !== 'constraint') {
+      if (!sd || !isResourceProfile(sd)) {
         this.byUrl.delete(url);
         continue;
       }
@@ -175,6 +177,14 @@ export class ProfileRegistry {
       }
     }
   }
+}
+
+/**
+ * A StructureDefinition the registry takes as a profile: derivation constraint on a resource (profiles of
+ * data types and extension definitions are stored like any resource, and not used for validation).
+ */
+export function isResourceProfile(sd: StructureDefinition): boolean {
+  return sd.derivation === 'constraint' && (sd.kind === 'resource' || sd.kind === undefined);
 }
 
 /** The elements of a profile's snapshot that declare a binding (for terminology checks). */

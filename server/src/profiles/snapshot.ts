@@ -36,11 +36,19 @@ export function generateSnapshot(sd: StructureDefinition, base: StructureDefinit
   if (!elements.length) throw new SnapshotError(`The base ${base.url} has no snapshot`);
   const rootPath = elements[0].path!;
   const byId = () => new Map(elements.map((e, i) => [e.id!, i]));
-  for (const diff of sd.differential?.element ?? []) {
-    const id = diff.id ?? diff.path;
+  for (let diff of sd.differential?.element ?? []) {
+    let id = diff.id ?? diff.path;
     if (!id) throw new SnapshotError('A differential element has neither id nor path');
     if (id.split('.')[0] !== rootPath) throw new SnapshotError(`Differential element ${id} is not inside ${rootPath}`);
     let index = byId().get(id);
+    if (index === undefined) {
+      const renamed = typeSliceId(elements, id);
+      if (renamed !== id) {
+        diff = { ...diff, id: renamed };
+        id = renamed;
+        index = byId().get(id);
+      }
+    }
     if (index === undefined) {
       const last = id.slice(id.lastIndexOf('.') + 1);
       if (last.includes(':') && !last.includes('.')) index = addSlice(elements, id, diff);
@@ -86,13 +94,21 @@ function addSlice(elements: ElementDefinition[], id: string, diff: ElementDefini
   const slicedIndex = elements.findIndex((e) => e.id === slicedId);
   if (slicedIndex < 0) throw new SnapshotError(`Slice ${id}: the sliced element ${slicedId} is not in the snapshot`);
   const sliced = elements[slicedIndex];
-  if (!sliced.slicing && !slicedId.endsWith('extension')) throw new SnapshotError(`Slice ${id}: ${slicedId} has no slicing`);
+  const isExtension = /(^|\.)(extension|modifierExtension)$/.test(slicedId);
+  // extensions are sliced by url without saying so (R4: Extension.url is the discriminator)
+  if (!sliced.slicing && isExtension) sliced.slicing = { discriminator: [{ type: 'value', path: 'url' }], ordered: false, rules: 'open' };
+  if (!sliced.slicing) throw new SnapshotError(`Slice ${id}: ${slicedId} has no slicing`);
   if (diff.sliceName !== undefined && diff.sliceName !== sliceName) throw new SnapshotError(`Slice ${id}: sliceName "${diff.sliceName}" does not match its id`);
   const children: ElementDefinition[] = [];
   for (let i = slicedIndex + 1; i < elements.length && elements[i].id!.startsWith(slicedId + '.'); i++) children.push(elements[i]);
   const { slicing: _slicing, ...definition } = clone(sliced);
   const slice: ElementDefinition = { ...definition, id, sliceName };
   const copies = children.map((c) => ({ ...clone(c), id: id + c.id!.slice(slicedId.length) }));
+  const extensionUrl = isExtension ? diff.type?.[0]?.profile?.[0] : undefined;
+  if (extensionUrl && !copies.length) {
+    // the url that tells this extension slice's values apart
+    copies.push({ id: `${id}.url`, path: `${sliced.path}.url`, min: 1, max: '1', base: { path: 'Extension.url', min: 1, max: '1' }, type: [{ code: 'uri' }], fixedUri: extensionUrl });
+  }
   const at = endOfSubtree(elements, slicedIndex);
   elements.splice(at, 0, slice, ...copies);
   return at;
@@ -120,4 +136,32 @@ function expandToward(elements: ElementDefinition[], id: string): number {
     return expandToward(elements, id);
   }
   throw new SnapshotError(`Differential element ${id} is not an element of the base`);
+}
+
+/**
+ * A choice element named by its type ("Observation.valueQuantity", "Observation.valueQuantity.code")
+ * is the type slice "Observation.value[x]:valueQuantity" (FHIR R4, profiling: choice types): the id in
+ * that form, with the slicing by type and the slice itself added to elements when missing.
+ */
+function typeSliceId(elements: ElementDefinition[], id: string): string {
+  const parts = id.split('.');
+  for (let n = 1; n < parts.length; n++) {
+    const parentId = parts.slice(0, n).join('.');
+    const segment = parts[n];
+    if (segment.includes(':') || segment.endsWith('[x]')) continue;
+    const choice = elements.find((e) => e.id!.startsWith(parentId + '.') && e.id!.endsWith('[x]') && e.id!.split('.').length === n + 1 && segment.startsWith(e.id!.slice(parentId.length + 1, -3)));
+    if (!choice) continue;
+    const typeName = segment.slice(choice.id!.length - parentId.length - 4);
+    const type = choice.type?.find((t) => t.code.toLowerCase() === typeName.toLowerCase());
+    if (!type || elements.some((e) => e.id === `${parentId}.${segment}`)) continue;
+    const sliceId = `${choice.id}:${segment}`;
+    if (!elements.some((e) => e.id === sliceId)) {
+      choice.slicing ??= { discriminator: [{ type: 'type', path: '$this' }], ordered: false, rules: 'open' };
+      const index = addSlice(elements, sliceId, { path: choice.path! });
+      elements[index] = { ...elements[index], type: [type] };
+    }
+    parts.splice(n, 1, `${choice.id!.split('.').pop()}:${segment}`);
+    return typeSliceId(elements, parts.join('.'));
+  }
+  return id;
 }
