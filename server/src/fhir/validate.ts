@@ -73,7 +73,8 @@ export function validationIssues(resource: Resource): OperationOutcomeIssue[] {
  */
 export function profileValidationIssues(resource: Resource, found: OperationOutcomeIssue[], known: OperationOutcomeIssue[] = []): OperationOutcomeIssue[] {
   if (!found.length) return [];
-  const key = (i: OperationOutcomeIssue) => `${i.severity}|${i.expression?.join()}|${(i.diagnostics ?? '').replace(/ \(profile [^)]*\)$/, '')}`;
+  // a warning at an element already warned about (a reference's target type) is said once
+  const key = (i: OperationOutcomeIssue) => `${i.severity}|${i.expression?.join()}|${i.severity === 'warning' && i.code === 'structure' ? '' : (i.diagnostics ?? '').replace(/ \(profile [^)]*\)$/, '')}`;
   const seen = new Set(known.map(key));
   const out: OperationOutcomeIssue[] = [];
   for (const i of found) {

@@ -17,7 +17,8 @@ export function schemaKey(url: string): string {
 }
 
 export function fileSchema(profile: Profile): void {
-  (core.getAllDataTypes() as Record<string, unknown>)[schemaKey(profile.url)] = profile.schema;
+  // kind "profile": not a resource type to core.getResourceTypes(), which lists the index's resources
+  (core.getAllDataTypes() as Record<string, unknown>)[schemaKey(profile.url)] = { ...profile.schema, kind: 'profile' };
 }
 
 /** Issues as @medplum/core reports them (expression paths in its form: Observation.value[x]), errors and warnings. */
@@ -34,7 +35,13 @@ export function profileIssues(resource: Resource, profile: Profile): OperationOu
     issues.push(...found);
   }
   issues.push(...sliceContentIssues(resource, profile));
-  return issues.map((i) => ({ ...i, diagnostics: `${i.details?.text ?? i.diagnostics ?? ''} (profile ${profile.url})`, details: undefined }));
+  return issues.filter((i) => !isPlaceholderReferenceWarning(i)).map((i) => ({ ...i, diagnostics: `${i.details?.text ?? i.diagnostics ?? ''} (profile ${profile.url})`, details: undefined }));
+}
+
+/** The target type of a urn:uuid/urn:oid reference (a Bundle entry's, rewritten before it is stored) is not known here. */
+function isPlaceholderReferenceWarning(i: OperationOutcomeIssue): boolean {
+  const text = i.details?.text ?? i.diagnostics ?? '';
+  return i.severity === 'warning' && text.startsWith('Invalid reference: got "urn:');
 }
 
 interface SliceRule {
