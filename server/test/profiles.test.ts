@@ -6,7 +6,7 @@ import type { Bundle, ElementDefinition, Observation, Resource, StructureDefinit
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePatientBundles, generatePractice } from '../../seed/generate.js';
 import { loadDefinitions, readJson } from '../src/fhir/definitions.js';
-import { baseDefinitions, generateSnapshot, getProfile, profileBindings, profileIssues, ProfileRegistry, shippedProfiles, SnapshotError } from '../src/profiles/index.js';
+import { baseDefinitions, claimedBoundValues, generateSnapshot, getProfile, profileBindings, profileIssues, ProfileRegistry, shippedProfiles, SnapshotError } from '../src/profiles/index.js';
 import { FHIR_JSON, testServer, type TestServer } from './harness.js';
 
 const SD = 'https://meridian.dev/fhir/StructureDefinition/';
@@ -258,6 +258,23 @@ describe('the Meridian profiles (validator alone)', () => {
     expect(errorsAgainst(VITALS, { ...heartRate, effectiveDateTime: '2024-05' })).toEqual([{ expression: 'Observation.effective[x]', diagnostics: expect.stringMatching(/mvs-2/) }]);
     expect(errorsAgainst(CLAIM, { ...claim, total: { value: 100, currency: 'EUR' } })).toEqual([{ expression: 'Claim', diagnostics: expect.stringMatching(/mclm-1/) }]);
     expect(errorsAgainst(CLAIM, { ...claim, item: [{ ...claim.item[0], diagnosisSequence: [2] }] })).toEqual([{ expression: 'Claim', diagnostics: expect.stringMatching(/mclm-2/) }]);
+  });
+
+  it('gives the values each binding of a claimed profile applies to, slices told apart (for terminology checks)', () => {
+    const bp = claiming({ ...bloodPressure, component: [...bloodPressure.component, { code: loinc('8478-0'), valueQuantity: ucum(93, 'mm[Hg]') }] }, BP) as Resource;
+    const found = claimedBoundValues(bp).map((v) => `${v.elementId} ${v.expression} ${v.binding.valueSet} ${(v.value as { coding: { code: string }[] }).coding[0].code}`);
+    const VS = 'https://meridian.dev/fhir/ValueSet/vital-signs';
+    expect(found).toEqual([
+      `Observation.code Observation.code ${VS} 85354-9`,
+      `Observation.component.code Observation.component[0].code ${VS} 8480-6`,
+      `Observation.component.code Observation.component[1].code ${VS} 8462-4`,
+      `Observation.component.code Observation.component[2].code ${VS} 8478-0`,
+      `Observation.component:systolic.code Observation.component[0].code ${VS} 8480-6`,
+      `Observation.component:diastolic.code Observation.component[1].code ${VS} 8462-4`,
+    ]);
+    const hr = claimedBoundValues(claiming(heartRate, VITALS) as Resource);
+    expect(hr.find((v) => v.elementId === 'Observation.value[x]:valueQuantity.code')).toMatchObject({ expression: 'Observation.valueQuantity.code', value: '/min', binding: { strength: 'required' }, profile: VITALS });
+    expect(claimedBoundValues(heartRate as Resource)).toEqual([]);
   });
 
   it('a profile of another type is an error', () => {

@@ -5,11 +5,11 @@ import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medp
 import type { Repository } from '../repo/index.js';
 import { parseSearch } from '../search/index.js';
 import { ProfileRegistry, boundElements, type BoundElement, type Profile, type ProfileLookup } from './registry.js';
-import { profileIssues } from './validate.js';
+import { profileBoundValues, profileIssues, type BoundValue } from './validate.js';
 
 export { ProfileRegistry, ProfileError, boundElements, withSnapshot, type BoundElement, type Profile, type ProfileLookup } from './registry.js';
 export { baseDefinitions, generateSnapshot, SnapshotError } from './snapshot.js';
-export { profileIssues } from './validate.js';
+export { profileBoundValues, profileIssues, type BoundValue } from './validate.js';
 
 /**
  * The profiles of this process. Process-wide like @medplum/core's type index it files them in: the
@@ -40,6 +40,18 @@ export function getProfile(url: string): Profile | undefined {
 export function profileBindings(url: string): BoundElement[] {
   const profile = getProfile(url);
   return profile ? boundElements(profile) : [];
+}
+
+/**
+ * For terminology checks: the values of a resource that the profiles it claims (and this process knows)
+ * bind to value sets, each with its JSON path, the binding and the profile url. Bindings of the base
+ * definition are not repeated; an element inside a slice gives only the values in that slice.
+ */
+export function claimedBoundValues(resource: Resource): (BoundValue & { profile: string })[] {
+  return claimedProfiles(resource).flatMap((url) => {
+    const profile = getProfile(url);
+    return profile ? profileBoundValues(resource, profile).map((v) => ({ ...v, profile: profile.url })) : [];
+  });
 }
 
 /** Canonical urls of the profiles of a resource type, shipped ones first, for the CapabilityStatement. */

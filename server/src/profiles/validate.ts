@@ -2,9 +2,10 @@
 // snapshot (cardinality, types, fixed and pattern values, slicing by value/pattern/type discriminators
 // with slice cardinality, FHIRPath constraints), plus what it leaves out: the elements inside a slice
 // (their cardinality and fixed/pattern values) are checked here.
-import type { ElementDefinition, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { ElementDefinition, ElementDefinitionBinding, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { core } from '../fhir/definitions.js';
 import type { Profile } from './registry.js';
+import { baseDefinitions } from './snapshot.js';
 
 /**
  * The name the profile's parsed schema is filed under in @medplum/core's type index: the validator
@@ -165,4 +166,72 @@ function sliceContentIssues(resource: Resource, profile: Profile): OperationOutc
     });
   }
   return issues;
+}
+
+/** A value of a resource that a profile binds to a value set: where it is, what it is, and the binding. */
+export interface BoundValue {
+  /** The value's path as in the JSON: Observation.component[0].code, Observation.valueQuantity.code. */
+  expression: string;
+  value: unknown;
+  /** The profile element that binds it (Observation.component:systolic.code). */
+  elementId: string;
+  binding: ElementDefinitionBinding;
+}
+
+const bindingsCache = new WeakMap<Profile, ElementDefinition[]>();
+
+/** The profile's elements whose binding is its own (not the same as the R4 base element's). */
+function ownBindings(profile: Profile): ElementDefinition[] {
+  let found = bindingsCache.get(profile);
+  if (found) return found;
+  const base = baseDefinitions().get(`http://hl7.org/fhir/StructureDefinition/${profile.type}`)?.snapshot?.element ?? [];
+  found = (profile.definition.snapshot?.element ?? []).filter((e) => {
+    if (!e.binding?.valueSet) return false;
+    const same = base.find((b) => b.id === e.path);
+    return !same?.binding || same.binding.valueSet !== e.binding.valueSet || same.binding.strength !== e.binding.strength;
+  });
+  bindingsCache.set(profile, found);
+  return found;
+}
+
+/**
+ * The values of resource that the profile binds to a value set (bindings the profile adds or changes;
+ * those of the base definition are the base validation's): for an element inside a slice, only the
+ * values that belong to that slice.
+ */
+export function profileBoundValues(resource: Resource, profile: Profile): BoundValue[] {
+  if (resource.resourceType !== profile.type) return [];
+  const out: BoundValue[] = [];
+  for (const element of ownBindings(profile)) {
+    for (const { expression, value } of valuesOfElement(resource, profile, element.id!)) {
+      out.push({ expression, value, elementId: element.id!, binding: element.binding! });
+    }
+  }
+  return out;
+}
+
+/** The values of resource at a snapshot element id (slice names select the values of that slice). */
+function valuesOfElement(resource: Resource, profile: Profile, elementId: string): { expression: string; value: unknown }[] {
+  const segments = elementId.split('.');
+  let current: { expression: string; value: unknown }[] = [{ expression: profile.type, value: resource }];
+  for (let i = 1; i < segments.length; i++) {
+    const [name, sliceName] = segments[i].split(':');
+    const rule = sliceName ? sliceRules(profile).find((r) => r.slice.id === segments.slice(0, i + 1).join('.')) : undefined;
+    if (sliceName && !rule) return [];
+    const next: { expression: string; value: unknown }[] = [];
+    for (const { expression, value } of current) {
+      if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
+      const keys = name.endsWith('[x]') ? Object.keys(value).filter((k) => k.startsWith(name.slice(0, -3)) && /^[A-Z]/.test(k.slice(name.length - 3))) : [name];
+      for (const key of keys) {
+        const v = (value as Record<string, unknown>)[key];
+        const items = Array.isArray(v) ? v : v === undefined ? [] : [v];
+        items.forEach((item, index) => {
+          if (rule && !belongsToSlice(rule, key, item)) return;
+          next.push({ expression: `${expression}.${key}${Array.isArray(v) ? `[${index}]` : ''}`, value: item });
+        });
+      }
+    }
+    current = next;
+  }
+  return current;
 }
