@@ -1,8 +1,10 @@
 // npm run bench: Meridian's REST create and read-by-id, next to raw `pg` doing the same rows in the
 // same database in the same run (DESIGN.md principle 6: speed claims are ratios to a baseline); then
 // searches (search.ts), then bulk ingest and $export (bulk.ts), then websocket notification latency
-// (subscriptions.ts), in the same database and server. All data but the subscription phase's own
-// Observations comes from one population of the seed generator (population.ts).
+// (subscriptions.ts), in the same database and server; terminology operations on the bench's own
+// CodeSystem (terminology.ts) before the subscriptions. All data but the subscription phase's own
+// Observations and the terminology phase's CodeSystem comes from one population of the seed
+// generator (population.ts).
 // See bench/README.md for what is measured and how to read the table.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -18,6 +20,7 @@ import { checkStored, isVitalSign, loadBundles, Population, practiceIndex, SEED 
 import { searchPhase, searchReport } from './search.js';
 import { freePort, startServer } from './server-process.js';
 import { subscriptionPhase, subscriptionReport } from './subscriptions.js';
+import { terminologyPhase, terminologyReport } from './terminology.js';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/meridian_bench';
 const CREATES = envInt('BENCH_CREATES', 4000); // timed creates per create phase
@@ -38,6 +41,10 @@ const SUBSCRIPTIONS = process.env.BENCH_SUBSCRIPTIONS !== '0'; // BENCH_SUBSCRIP
 const SUB_CLIENTS = envInt('BENCH_SUB_CLIENTS', 50); // websocket subscribers, one Subscription each
 const SUB_RATE = envInt('BENCH_SUB_RATE', 100); // Observations POSTed per second
 const SUB_SECONDS = envInt('BENCH_SUB_SECONDS', 30); // for this many seconds
+const TERMINOLOGY = process.env.BENCH_TERMINOLOGY !== '0'; // BENCH_TERMINOLOGY=0 skips the terminology phase
+const TERMINOLOGY_CONCEPTS = envInt('BENCH_TERMINOLOGY_CONCEPTS', 20000); // concepts of the bench's own CodeSystem
+const TERMINOLOGY_RUNS = envInt('BENCH_TERMINOLOGY_RUNS', 500); // timed runs per operation, side and concurrency
+const TERMINOLOGY_WARMUP = envInt('BENCH_TERMINOLOGY_WARMUP', 50); // untimed runs before each
 const CLIENTS = 8; // the concurrent phase: 8 HTTP clients / 8 pg connections
 const BULK_CLIENTS = 4; // ingest: 4 HTTP clients / 4 pg connections; $export: 4 concurrent downloads
 const LOAD_CLIENTS = 4; // untimed loading of generated patient Bundles
@@ -331,6 +338,17 @@ async function main(): Promise<void> {
       process.stdout.write(`\n${bulkTable}`);
       appendFileSync(latest, `\n${bulkTable}`);
       log('appended the bulk table to bench/results/latest.md');
+    }
+
+    if (TERMINOLOGY) {
+      // Its CodeSystem and ValueSet are not in the export's types, and no search looks at them.
+      const options = { databaseUrl: DATABASE_URL, concepts: TERMINOLOGY_CONCEPTS, runs: TERMINOLOGY_RUNS, warmup: TERMINOLOGY_WARMUP, clients: CLIENTS, seed: SEED + 300 };
+      const terminology = await terminologyPhase(http, control, options);
+      const context = `Postgres ${pgVersion}, Node ${process.version}, ${os.cpus().length} CPUs, Meridian DB_POOL_SIZE=16; git ${gitRevision()}.`;
+      const terminologyTable = terminologyReport(terminology, options, context);
+      process.stdout.write(`\n${terminologyTable}`);
+      appendFileSync(latest, `\n${terminologyTable}`);
+      log('appended the terminology table to bench/results/latest.md');
     }
 
     if (SUBSCRIPTIONS) {
