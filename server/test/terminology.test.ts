@@ -127,6 +127,13 @@ describe('ValueSet/$expand', () => {
     await bad(await t.http.post('/fhir/ValueSet/$expand').set('Content-Type', FHIR_JSON).send({ resourceType: 'Patient' }), 400, /Parameters/);
   });
 
+  it('refuses a CodeSystem whose codes repeat (csd-1), nested ones too', async () => {
+    const res = await t.http.post('/fhir/CodeSystem').set('Content-Type', FHIR_JSON).send({ ...shapes, url: 'https://example.org/dup', concept: [{ code: 'a', concept: [{ code: 'b' }] }, { code: 'b' }] });
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0]).toMatchObject({ severity: 'error', code: 'invariant', expression: ['CodeSystem.concept'] });
+    expect(res.body.issue[0].diagnostics).toMatch(/csd-1.*"b"/);
+  });
+
   it('expands a FHIR core ValueSet', async () => {
     const res = await t.http.get('/fhir/ValueSet/$expand?url=http://hl7.org/fhir/ValueSet/administrative-gender').expect(200);
     expect(codes(res.body).sort()).toEqual(['female', 'male', 'other', 'unknown']);

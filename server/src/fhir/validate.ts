@@ -1,7 +1,7 @@
 // Validation on write: the body is a resource of the URL's type, its id is well formed, and it
 // conforms to the R4 StructureDefinition (structure, types, cardinality, primitive formats) and to
 // the required bindings of the base specification.
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { CodeSystemConcept, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { bindingIssues } from './bindings.js';
 import { jsonRuleIssues } from './json-rules.js';
 import { narrativeIssues } from './narrative.js';
@@ -60,6 +60,7 @@ export function validationIssues(resource: Resource): OperationOutcomeIssue[] {
     }
   }
   issues.push(...bindingIssues(resource));
+  if (resource.resourceType === 'CodeSystem') issues.push(...uniqueCodeIssues(resource.concept));
   issues.push(...jsonRuleIssues(resource, resource.resourceType));
   forEachNarrative(resource, resource.resourceType, (div, path) => issues.push(...narrativeIssues(div, path)));
   if (resource.resourceType === 'StructureDefinition') issues.push(...profileRegistry().problems(resource));
@@ -94,6 +95,22 @@ function forEachNarrative(resource: Resource, path: string, fn: (div: unknown, p
   if (Array.isArray(contained)) {
     contained.forEach((r, i) => r && typeof r === 'object' && forEachNarrative(r as Resource, `${path}.contained[${i}]`, fn));
   }
+}
+
+/** csd-1, checked with a Set (its FHIRPath, which compares every pair, is left out: definitions.ts). */
+function uniqueCodeIssues(concepts: CodeSystemConcept[] | undefined): OperationOutcomeIssue[] {
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  const visit = (list: CodeSystemConcept[] | undefined) => {
+    for (const c of list ?? []) {
+      if (typeof c?.code === 'string') (seen.has(c.code) ? duplicates : seen).add(c.code);
+      if (Array.isArray(c?.concept)) visit(c.concept);
+    }
+  };
+  visit(Array.isArray(concepts) ? concepts : undefined);
+  if (!duplicates.size) return [];
+  const listed = [...duplicates].slice(0, 10).map((c) => `"${c}"`).join(', ');
+  return [issue('error', 'invariant', `Constraint csd-1 not met: within a code system definition, all the codes SHALL be unique (repeated: ${listed})`, 'CodeSystem.concept')];
 }
 
 /** Throws 400 with every error found; returns the warnings (e.g. codes outside an extensible binding). */
