@@ -13,6 +13,49 @@ export interface Expansion {
   items: Item[];
   byKey: Map<string, Item>;
   byCode: Map<string, Item[]>;
+  /** For the text filter, built on its first use. */
+  words?: WordIndex;
+}
+
+/** Every distinct word of the items, sorted, each with the (ascending) positions of the items that have it. */
+interface WordIndex {
+  words: string[];
+  postings: number[][];
+}
+
+function wordIndex(items: Item[]): WordIndex {
+  const byWord = new Map<string, number[]>();
+  items.forEach((item, n) => {
+    for (const word of new Set(item.words.split(' '))) {
+      if (!word) continue;
+      const list = byWord.get(word);
+      if (list) list.push(n);
+      else byWord.set(word, [n]);
+    }
+  });
+  const words = [...byWord.keys()].sort();
+  return { words, postings: words.map((w) => byWord.get(w)!) };
+}
+
+/** Positions of the items with a word starting with each term: a binary search per term, not a scan of the items. */
+function withWordsStarting(index: WordIndex, terms: string[]): number[] {
+  let found: Set<number> | undefined;
+  for (const term of terms) {
+    let lo = 0;
+    let hi = index.words.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (index.words[mid] < term) lo = mid + 1;
+      else hi = mid;
+    }
+    const these = new Set<number>();
+    for (let i = lo; i < index.words.length && index.words[i].startsWith(term); i++) {
+      for (const n of index.postings[i]) if (!found || found.has(n)) these.add(n);
+    }
+    found = these;
+    if (!found.size) break;
+  }
+  return [...(found ?? [])].sort((a, b) => a - b);
 }
 
 export interface ExpandOptions {
@@ -217,10 +260,14 @@ export class Terminology {
 
   /** One page of a ValueSet's codes: text filter (every word starts a word of code, display or a designation), activeOnly, offset/count. */
   async expand(vs: ValueSet, options: ExpandOptions): Promise<Page> {
-    let items = (await this.expansion(vs)).items;
-    if (options.activeOnly) items = items.filter((i) => !i.inactive);
+    const expansion = await this.expansion(vs);
+    let items = expansion.items;
     const terms = options.filter ? searchWords(options.filter).split(' ').filter(Boolean) : [];
-    if (terms.length) items = items.filter((i) => terms.every((t) => i.words.includes(` ${t}`)));
+    if (terms.length) {
+      expansion.words ??= wordIndex(expansion.items);
+      items = withWordsStarting(expansion.words, terms).map((n) => expansion.items[n]);
+    }
+    if (options.activeOnly) items = items.filter((i) => !i.inactive);
     const offset = options.offset ?? 0;
     const end = options.count === undefined ? undefined : offset + options.count;
     return { total: items.length, items: items.slice(offset, end) };
