@@ -75,3 +75,48 @@ describe('extensible and preferred bindings', () => {
     expect(validated.body.issue).toContainEqual(expect.objectContaining({ severity: 'warning', expression: ['Patient.maritalStatus'] }));
   });
 });
+
+describe('bindings of profiles', () => {
+  const VITALS = 'https://meridian.dev/fhir/StructureDefinition/meridian-observation-vital-signs';
+  const CONDITION = 'https://meridian.dev/fhir/StructureDefinition/meridian-condition';
+  const heartRate = (unit: string) => ({
+    resourceType: 'Observation',
+    meta: { profile: [VITALS] },
+    status: 'final',
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+    code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+    subject: { reference: 'Patient/p1' },
+    effectiveDateTime: '2026-11-01T10:00:00Z',
+    valueQuantity: { value: 72, unit, system: 'http://unitsofmeasure.org', code: unit },
+  });
+  const condition = (code: string) => ({
+    resourceType: 'Condition',
+    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
+    code: { coding: [{ system: 'http://snomed.info/sct', code }] },
+    subject: { reference: 'Patient/p1' },
+  });
+
+  it('refuse a value outside a required binding of a claimed profile, at its path', async () => {
+    expect((await t.http.post('/fhir/Observation').set('Content-Type', FHIR_JSON).send(heartRate('/min'))).status).toBe(201);
+    const res = await t.http.post('/fhir/Observation').set('Content-Type', FHIR_JSON).send(heartRate('[furlong]/h'));
+    expect(res.status).toBe(400);
+    const error = res.body.issue.find((i: any) => i.severity === 'error');
+    expect(error).toMatchObject({ code: 'code-invalid', expression: ['Observation.valueQuantity.code'] });
+    expect(error.diagnostics).toMatch(/required value set https:\/\/meridian.dev\/fhir\/ValueSet\/vital-units \(profile .*meridian-observation-vital-signs\)/);
+  });
+
+  it('warn for a code outside an extensible binding of a profile, claimed or asked for in $validate', async () => {
+    const claimed = await t.http.post('/fhir/Condition').set('Content-Type', FHIR_JSON).set('Prefer', 'return=OperationOutcome').send({ ...condition('233604007'), meta: { profile: [CONDITION] } });
+    expect(claimed.status).toBe(201);
+    expect(claimed.body.issue.filter((i: any) => i.severity === 'warning')).toEqual([]); // pneumonia is in the conditions ValueSet
+    const outside = await t.http.post('/fhir/Condition').set('Content-Type', FHIR_JSON).set('Prefer', 'return=OperationOutcome').send({ ...condition('22298006'), meta: { profile: [CONDITION] } });
+    expect(outside.status).toBe(201);
+    expect(outside.body.issue.find((i: any) => i.severity === 'warning')).toMatchObject({ code: 'code-invalid', expression: ['Condition.code'] });
+    const validated = (await t.http.post(`/fhir/Condition/$validate?profile=${encodeURIComponent(CONDITION)}`).set('Content-Type', FHIR_JSON).send(condition('22298006')).expect(200)).body;
+    const warnings = validated.issue.filter((i: any) => i.severity === 'warning' && i.code === 'code-invalid');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].diagnostics).toMatch(/extensible value set https:\/\/meridian.dev\/fhir\/ValueSet\/conditions/);
+  });
+});

@@ -3,7 +3,7 @@
 // checks every bound element against the ValueSet's codes: a `required` binding missed is an error,
 // an `extensible` or `preferred` one a warning. ValueSets that cannot be enumerated from the shipped
 // content (MIME types, languages, filters on systems not shipped) are not checked.
-import type { OperationOutcomeIssue, StructureDefinition } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { shippedTerminology, type Expansion } from '../terminology/service.js';
 import { core } from './definitions.js';
 import { issue } from './outcome.js';
@@ -108,58 +108,18 @@ function checkBinding(item: unknown, type: string, strength: Strength, valueSet:
 }
 
 /**
- * Binding issues of a resource against a profile: the profile's own bindings (those its snapshot
- * changes from the base type's; slices excepted), checked at the element paths they name.
+ * Binding issues of the values a profile binds (profiles/: claimedBoundValues, profileBoundValues:
+ * the bindings a profile adds or changes, slices included), at their JSON paths.
  */
-export function profileBindingIssues(resource: { resourceType: string }, profile: StructureDefinition): OperationOutcomeIssue[] {
+export function boundValueIssues(values: { expression: string; value: unknown; binding: { strength?: string; valueSet?: string }; profile?: string }[]): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
-  for (const element of profile.snapshot?.element ?? []) {
-    const binding = element.binding;
-    if (!binding?.valueSet || !binding.strength || !CHECKED.has(binding.strength) || element.id?.includes(':')) continue;
-    const base = baseBinding(element.path);
-    if (base?.valueSet === binding.valueSet && base.strength === binding.strength) continue; // the base check has it
-    const [, ...segments] = element.path.split('.');
-    for (const { value, path, key } of valuesAt(resource, resource.resourceType, segments)) {
-      const type = typeOf(value, key, element.type?.map((t) => t.code) ?? []);
-      if (type) checkBinding(value, type, binding.strength as Strength, binding.valueSet, path, issues);
-    }
+  for (const { expression, value, binding, profile } of values) {
+    if (!binding.valueSet || !binding.strength || !CHECKED.has(binding.strength)) continue;
+    const type = typeof value === 'string' ? 'code' : value && typeof value === 'object' ? ('coding' in value ? 'CodeableConcept' : 'Coding') : undefined;
+    if (!type) continue;
+    const found: OperationOutcomeIssue[] = [];
+    checkBinding(value, type, binding.strength as Strength, binding.valueSet, expression, found);
+    issues.push(...found.map((i) => (profile ? { ...i, diagnostics: `${i.diagnostics} (profile ${profile})` } : i)));
   }
   return issues;
-}
-
-function baseBinding(path: string): { valueSet?: string; strength?: string } | undefined {
-  const [type, ...rest] = path.split('.');
-  let schema = core.tryGetDataType(type);
-  for (let i = 0; schema && i < rest.length; i++) {
-    const element = schema.elements[rest.slice(0, i + 1).join('.')] ?? schema.elements[rest[i]];
-    if (i === rest.length - 1) return element?.binding;
-    const next = element?.type?.[0]?.code;
-    if (!next || next === 'BackboneElement' || next === 'Element') continue;
-    schema = core.tryGetDataType(next);
-  }
-  return undefined;
-}
-
-/** The values at an element path (choice elements by their typed names), with their JSON paths. */
-function valuesAt(node: unknown, path: string, segments: string[], key = ''): { value: unknown; path: string; key: string }[] {
-  if (node === undefined || node === null) return [];
-  if (!segments.length) return [{ value: node, path, key }];
-  if (typeof node !== 'object' || Array.isArray(node)) return [];
-  const [segment, ...rest] = segments;
-  const record = node as Record<string, unknown>;
-  const keys = segment.endsWith('[x]') ? Object.keys(record).filter((k) => k.startsWith(segment.slice(0, -3)) && /^[A-Z]/.test(k.slice(segment.length - 3))) : [segment];
-  return keys.flatMap((k) => {
-    const raw = record[k];
-    const list = Array.isArray(raw) ? raw : [raw];
-    return list.flatMap((item, i) => valuesAt(item, Array.isArray(raw) ? `${path}.${k}[${i}]` : `${path}.${k}`, rest, k));
-  });
-}
-
-function typeOf(value: unknown, key: string, declared: string[]): string | undefined {
-  const suffix = declared.find((t) => key.toLowerCase().endsWith(t.toLowerCase()));
-  const type = suffix ?? (declared.length === 1 ? declared[0] : undefined);
-  if (type) return type;
-  if (typeof value === 'string') return 'code';
-  if (value && typeof value === 'object') return 'coding' in value ? 'CodeableConcept' : 'Coding';
-  return undefined;
 }

@@ -2,12 +2,12 @@
 // conforms to the R4 StructureDefinition (structure, types, cardinality, primitive formats) and to
 // the required bindings of the base specification.
 import type { CodeSystemConcept, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { bindingIssues } from './bindings.js';
+import { bindingIssues, boundValueIssues } from './bindings.js';
 import { jsonRuleIssues } from './json-rules.js';
 import { narrativeIssues } from './narrative.js';
 import { core, isResourceType } from './definitions.js';
 import { FhirError, badRequest, issue, outcome } from './outcome.js';
-import { claimedProfileIssues, profileRegistry } from '../profiles/index.js';
+import { claimedBoundValues, claimedProfileIssues, profileRegistry } from '../profiles/index.js';
 
 export const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -65,6 +65,7 @@ export function validationIssues(resource: Resource): OperationOutcomeIssue[] {
   forEachNarrative(resource, resource.resourceType, (div, path) => issues.push(...narrativeIssues(div, path)));
   if (resource.resourceType === 'StructureDefinition') issues.push(...profileRegistry().problems(resource));
   issues.push(...profileValidationIssues(resource, claimedProfileIssues(resource), issues));
+  issues.push(...boundValueIssues(claimedBoundValues(resource)));
   return issues;
 }
 

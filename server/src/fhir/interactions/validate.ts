@@ -4,7 +4,8 @@ import type { Parameters, Resource } from '@medplum/fhirtypes';
 import type { FhirContext } from '../context.js';
 import { FhirError, badRequest, informational, outcome } from '../outcome.js';
 import { assertResourceOfType, profileValidationIssues, validationIssues } from '../validate.js';
-import { getProfile, profileIssues, resolveClaimedProfiles, type Profile } from '../../profiles/index.js';
+import { claimedProfiles, getProfile, profileBoundValues, profileIssues, resolveClaimedProfiles, type Profile } from '../../profiles/index.js';
+import { boundValueIssues } from '../bindings.js';
 
 export async function validateOperation(ctx: FhirContext): Promise<void> {
   const { type, id } = ctx.params;
@@ -28,7 +29,11 @@ export async function validateOperation(ctx: FhirContext): Promise<void> {
   await resolveClaimedProfiles(ctx.state.app, [body], profileUrl === undefined ? [] : [profileUrl]);
   const profile = profileUrl === undefined ? undefined : knownProfile(profileUrl);
   const issues = validationIssues(body);
-  if (profile) issues.push(...profileValidationIssues(body, profileIssues(body, profile), issues));
+  if (profile) {
+    issues.push(...profileValidationIssues(body, profileIssues(body, profile), issues));
+    // (a profile the resource also claims was checked with the claims)
+    if (!claimedProfiles(body).includes(profile.url)) issues.push(...boundValueIssues(profileBoundValues(body, profile).map((v) => ({ ...v, profile: profile.url }))));
+  }
   if (id !== undefined && body.id !== id) {
     issues.push({ severity: 'error', code: 'invalid', diagnostics: `The resource's id does not match "${id}" from the URL`, expression: [`${type}.id`] });
   }
