@@ -166,7 +166,9 @@ export async function valueSetValidateCodeOperation(ctx: FhirContext): Promise<v
       verdicts.push({ result: false, display: item.display, message: `Code ${where} is inactive` });
       continue;
     }
-    const concept = (await terminology(ctx).codeSystem(item.system))?.get(item.code);
+    // the code system (for the designations) only when the display given is not the expansion's
+    const same = coding.display === undefined || coding.display.trim().toLowerCase() === item.display?.trim().toLowerCase();
+    const concept = same ? undefined : (await terminology(ctx).codeSystem(item.system))?.get(item.code);
     verdicts.push(displayVerdict(concept, item.display, coding.display, where));
   }
   ctx.body = verdictParameters(verdicts, fromConcept);
