@@ -1,0 +1,293 @@
+// The patient-view care-gap service and the encounter-discharge follow-up service, called directly
+// (run() with hand-built prefetch): for each rule a patient that triggers it and one that does not;
+// the risk score against the NCEP ATP III point tables; the rules files' terminology check.
+import fs from 'node:fs';
+import type { Appointment, Bundle, Condition, Encounter, Immunization, MedicationRequest, Observation, Patient, Resource, ServiceRequest } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { CARE_GAP_RULES, framinghamAtp3, loadCareGapRules, PATIENT_VIEW_SERVICE } from '../src/cds/services/patient-view.js';
+import { DISCHARGE_RULES, ENCOUNTER_DISCHARGE_SERVICE, loadDischargeRules } from '../src/cds/services/encounter-discharge.js';
+import type { CdsInput, CdsServiceResult, FhirReader, Hook } from '../src/cds/types.js';
+
+const NOW = new Date('2026-12-02T10:00:00Z');
+const LOINC = 'http://loinc.org';
+const SNOMED = 'http://snomed.info/sct';
+const CVX = 'http://hl7.org/fhir/sid/cvx';
+const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+
+const noFhir: FhirReader = {
+  async search() { throw new Error('the service should not search: prefetch is filled'); },
+  async read() { throw new Error('the service should not read: prefetch is filled'); },
+};
+
+const bundle = (...resources: Resource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', total: resources.length, entry: resources.map((resource) => ({ resource })) });
+
+let n = 0;
+const patient = (birthDate: string, gender: Patient['gender']): Patient => ({ resourceType: 'Patient', id: 'p1', birthDate, gender });
+const condition = (code: string, display: string, status = 'active'): Condition => ({
+  resourceType: 'Condition', id: `c${++n}`, subject: { reference: 'Patient/p1' },
+  clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: status }] },
+  code: { coding: [{ system: SNOMED, code, display }] }, onsetDateTime: '2019-03-02',
+});
+const DIABETES = () => condition('44054006', 'Diabetes mellitus type 2');
+const HYPERTENSION = () => condition('38341003', 'Hypertensive disorder, systemic arterial');
+const lab = (code: string, value: number, unit: string, date: string): Observation => ({
+  resourceType: 'Observation', id: `o${++n}`, status: 'final', code: { coding: [{ system: LOINC, code }] }, subject: { reference: 'Patient/p1' },
+  effectiveDateTime: date, valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
+});
+const bpPanel = (sys: number, dia: number, date: string): Observation => ({
+  resourceType: 'Observation', id: `o${++n}`, status: 'final', code: { coding: [{ system: LOINC, code: '85354-9' }] }, subject: { reference: 'Patient/p1' },
+  effectiveDateTime: date,
+  component: [
+    { code: { coding: [{ system: LOINC, code: '8480-6' }] }, valueQuantity: { value: sys, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
+    { code: { coding: [{ system: LOINC, code: '8462-4' }] }, valueQuantity: { value: dia, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
+  ],
+});
+const shot = (cvx: string, date: string): Immunization => ({
+  resourceType: 'Immunization', id: `i${++n}`, status: 'completed', vaccineCode: { coding: [{ system: CVX, code: cvx }] }, patient: { reference: 'Patient/p1' }, occurrenceDateTime: date,
+});
+const med = (rxnorm: string, display: string): MedicationRequest => ({
+  resourceType: 'MedicationRequest', id: `m${++n}`, status: 'active', intent: 'order', subject: { reference: 'Patient/p1' },
+  medicationCodeableConcept: { coding: [{ system: RXNORM, code: rxnorm, display }] },
+});
+
+interface Chart {
+  patient: Patient;
+  conditions?: Condition[];
+  hba1c?: Observation[];
+  bloodPressure?: Observation[];
+  immunizations?: Immunization[];
+  lipids?: Observation[];
+  smoking?: Observation[];
+  medications?: MedicationRequest[];
+}
+
+function input(hook: Hook, context: Record<string, unknown>, prefetch: CdsInput['prefetch']): CdsInput {
+  return { request: { hook, hookInstance: 'd1f4a7e2-0000-4000-8000-000000000001', context }, prefetch, fhir: noFhir, now: NOW };
+}
+
+function patientView(chart: Chart): Promise<CdsServiceResult> {
+  const orNull = (list?: Resource[]) => (list && list.length ? bundle(...list) : null);
+  return PATIENT_VIEW_SERVICE.run(input('patient-view', { userId: 'Practitioner/pr1', patientId: 'p1' }, {
+    patient: chart.patient,
+    conditions: orNull(chart.conditions),
+    hba1c: orNull(chart.hba1c),
+    bloodPressure: orNull(chart.bloodPressure),
+    immunizations: orNull(chart.immunizations),
+    lipids: orNull(chart.lipids),
+    smoking: orNull(chart.smoking),
+    medications: orNull(chart.medications),
+  }));
+}
+
+const rulesFired = (r: CdsServiceResult) => r.fired.map((f) => f.rule);
+/** A child: no adult immunization or BP rule applies, so only the rule under test can fire. */
+const CHILD = patient('2016-05-01', 'female');
+/** An adult up to date on immunizations, to isolate the other rules. */
+const vaccinated = (birthDate: string, gender: Patient['gender']) => ({
+  patient: patient(birthDate, gender),
+  immunizations: [shot('150', '2026-10-01'), shot('115', '2020-06-01'), shot('216', '2025-01-10')],
+});
+
+describe('rules files', () => {
+  it('load, with a version and sources, and every code checked against the shipped terminology', () => {
+    expect(CARE_GAP_RULES.version).toMatch(/^care-gaps-/);
+    expect(CARE_GAP_RULES.sources.every((s) => s.title && s.url)).toBe(true);
+    expect(DISCHARGE_RULES.version).toMatch(/^discharge-/);
+  });
+
+  it('fail loudly when a rule names a code the terminology does not have', () => {
+    const text = fs.readFileSync(new URL('../src/cds/rules/care-gaps.json', import.meta.url), 'utf8');
+    const bad = JSON.parse(text);
+    bad.rules.hba1c.test.code = '99999-9';
+    bad.rules.hba1c.condition.code = '73211008';
+    expect(() => loadCareGapRules(JSON.stringify(bad))).toThrow(/http:\/\/snomed.info\/sct\|73211008 is not in the shipped SNOMED CT[\s\S]*http:\/\/loinc.org\|99999-9/);
+    const badCvx = JSON.parse(text);
+    badCvx.rules.immunizations[0].cvx.push('999');
+    expect(() => loadCareGapRules(JSON.stringify(badCvx))).toThrow(/CVX 999 is not in the file's cvx list/);
+    const badSystem = JSON.parse(fs.readFileSync(new URL('../src/cds/rules/discharge.json', import.meta.url), 'utf8'));
+    badSystem.rules.followUp.chronicConditions.push({ system: 'http://example.org/not-shipped', code: 'x' });
+    expect(() => loadDischargeRules(JSON.stringify(badSystem))).toThrow(/code system http:\/\/example.org\/not-shipped is not shipped/);
+    const badClass = JSON.parse(text);
+    badClass.rules.risk.antihypertensiveClasses.codes.push('beta-blocker');
+    expect(() => loadCareGapRules(JSON.stringify(badClass))).toThrow(/drug-class\|beta-blocker/);
+  });
+});
+
+describe('patient-view: HbA1c overdue in diabetes', () => {
+  it('fires for a type 2 diabetic (is-a 73211009 through the shipped SNOMED) with no HbA1c, proposing a valid ServiceRequest', async () => {
+    const result = await patientView({ patient: CHILD, conditions: [DIABETES()] });
+    expect(rulesFired(result)).toEqual(['care-gap/hba1c-overdue']);
+    expect(result.fired[0].version).toBe(CARE_GAP_RULES.version);
+    expect(result.fired[0].why).toContain('44054006');
+    const card = result.cards[0];
+    expect(card.indicator).toBe('warning');
+    expect(card.summary.length).toBeLessThan(140);
+    expect(card.source.topic).toMatchObject({ code: 'care-gap/hba1c-overdue' });
+    expect(card.overrideReasons?.map((c) => c.system)).toContain('https://meridian.dev/fhir/CodeSystem/cds-override-reason');
+    const order = card.suggestions![0].actions![0].resource as ServiceRequest;
+    expect(order).toMatchObject({ resourceType: 'ServiceRequest', status: 'draft', intent: 'proposal', subject: { reference: 'Patient/p1' }, requester: { reference: 'Practitioner/pr1' } });
+    expect(order.code?.coding?.[0]).toMatchObject({ system: LOINC, code: '4548-4' });
+  });
+
+  it('fires when the last HbA1c is older than 6 months, naming its value and date', async () => {
+    const result = await patientView({ patient: CHILD, conditions: [DIABETES()], hba1c: [lab('4548-4', 7.9, '%', '2026-04-20')] });
+    expect(rulesFired(result)).toEqual(['care-gap/hba1c-overdue']);
+    expect(result.cards[0].detail).toContain('7.9 %');
+    expect(result.cards[0].detail).toContain('2026-04-20');
+  });
+
+  it('does not fire with a recent HbA1c, for a prediabetic (15777000 is not a diabetes), or for resolved diabetes', async () => {
+    expect((await patientView({ patient: CHILD, conditions: [DIABETES()], hba1c: [lab('4548-4', 6.8, '%', '2026-09-15')] })).fired).toEqual([]);
+    expect((await patientView({ patient: CHILD, conditions: [condition('15777000', 'Prediabetes')] })).fired).toEqual([]);
+    expect((await patientView({ patient: CHILD, conditions: [condition('44054006', 'Diabetes mellitus type 2', 'resolved')] })).fired).toEqual([]);
+  });
+});
+
+describe('patient-view: blood pressure above target', () => {
+  it('warns a hypertensive whose last 3 readings average above 130/80 (panels 85354-9)', async () => {
+    const result = await patientView({
+      ...vaccinated('1960-02-10', 'female'),
+      conditions: [HYPERTENSION()],
+      bloodPressure: [bpPanel(148, 92, '2026-11-20'), bpPanel(142, 88, '2026-08-01'), bpPanel(139, 86, '2026-05-03'), bpPanel(118, 70, '2026-01-10')],
+    });
+    expect(rulesFired(result)).toEqual(['care-gap/bp-above-target']);
+    const card = result.cards[0];
+    expect(card.indicator).toBe('warning');
+    expect(card.summary).toContain('143/89'); // (148+142+139)/3, (92+88+86)/3
+    expect(card.detail).toContain('148/92 mmHg on 2026-11-20');
+    expect(card.detail).not.toContain('118/70');
+  });
+
+  it('pairs separate systolic and diastolic Observations; no hypertension diagnosis gives an info card', async () => {
+    const result = await patientView({
+      ...vaccinated('1970-02-10', 'male'),
+      bloodPressure: [lab('8480-6', 136, 'mm[Hg]', '2026-11-01T09:00:00Z'), lab('8462-4', 84, 'mm[Hg]', '2026-11-01T09:00:00Z'), lab('8480-6', 134, 'mm[Hg]', '2026-10-01T09:00:00Z'), lab('8462-4', 82, 'mm[Hg]', '2026-10-01T09:00:00Z')],
+    });
+    expect(rulesFired(result)).toEqual(['care-gap/bp-above-target']);
+    expect(result.cards[0].indicator).toBe('info');
+    expect(result.cards[0].summary).toContain('135/83');
+  });
+
+  it('does not fire at target, on a single reading, or on readings older than 12 months', async () => {
+    const base = { ...vaccinated('1960-02-10', 'female'), conditions: [HYPERTENSION()] };
+    expect((await patientView({ ...base, bloodPressure: [bpPanel(126, 78, '2026-11-20'), bpPanel(128, 76, '2026-08-01')] })).fired).toEqual([]);
+    expect((await patientView({ ...base, bloodPressure: [bpPanel(160, 100, '2026-11-20')] })).fired).toEqual([]);
+    expect((await patientView({ ...base, bloodPressure: [bpPanel(150, 95, '2025-10-20'), bpPanel(152, 96, '2025-08-01')] })).fired).toEqual([]);
+  });
+});
+
+describe('patient-view: immunizations', () => {
+  it('an adult of 60 with none on record: influenza this season, Td/Tdap and pneumococcal, each a suggestion', async () => {
+    const result = await patientView({ patient: patient('1966-03-01', 'male') });
+    expect(rulesFired(result)).toEqual(['care-gap/influenza-this-season', 'care-gap/td-tdap-10-years', 'care-gap/pneumococcal-50-plus']);
+    const card = result.cards[0];
+    expect(card.summary).toBe('Immunizations due: Influenza, Td/Tdap, Pneumococcal');
+    expect(card.selectionBehavior).toBe('any');
+    expect(card.suggestions).toHaveLength(3);
+    expect(card.suggestions![0].actions![0].resource).toMatchObject({ resourceType: 'MedicationRequest', status: 'draft', intent: 'proposal', medicationCodeableConcept: { coding: [{ system: CVX, code: '150' }] } });
+  });
+
+  it('last season\'s influenza dose and a Td 11 years ago do not count; a 30-year-old needs no pneumococcal dose', async () => {
+    const result = await patientView({ patient: patient('1996-03-01', 'female'), immunizations: [shot('158', '2026-03-01'), shot('09', '2015-11-01')] });
+    expect(rulesFired(result)).toEqual(['care-gap/influenza-this-season', 'care-gap/td-tdap-10-years']);
+    expect(result.cards[0].detail).toContain('2015-11-01');
+  });
+
+  it('does not fire when up to date, nor for a child', async () => {
+    expect((await patientView(vaccinated('1966-03-01', 'male'))).fired).toEqual([]);
+    expect((await patientView({ patient: CHILD })).fired).toEqual([]);
+  });
+});
+
+describe('patient-view: 10-year CHD risk (ATP III Framingham points)', () => {
+  it('matches the published point tables', () => {
+    // Man, 53, nonsmoker, total cholesterol 210, HDL 45, SBP 135 untreated:
+    // age 50-54 6, TC 200-239 at 50-59 3, nonsmoker 0, HDL 40-49 1, SBP 130-139 untreated 1 = 11 points -> 8%
+    expect(framinghamAtp3({ sex: 'male', age: 53, totalCholesterol: 210, hdl: 45, systolic: 135, treated: false, smoker: false })).toMatchObject({ points: 11, risk: '8' });
+    // Woman, 62, smoker, TC 220, HDL 55, SBP 145 treated: 10 + 2 + 2 + 0 + 5 = 19 points -> 8%
+    expect(framinghamAtp3({ sex: 'female', age: 62, totalCholesterol: 220, hdl: 55, systolic: 145, treated: true, smoker: true })).toMatchObject({ points: 19, risk: '8' });
+    // Man, 55, smoker, TC 250, HDL 38, SBP 165 treated: 8 + 4 + 3 + 2 + 3 = 20 points -> >=30%
+    expect(framinghamAtp3({ sex: 'male', age: 55, totalCholesterol: 250, hdl: 38, systolic: 165, treated: true, smoker: true })).toMatchObject({ points: 20, risk: '>=30' });
+    // Woman, 36, nonsmoker, TC 150, HDL 65, SBP 110: -3 + 0 + 0 - 1 + 0 = -4 points -> <1%
+    expect(framinghamAtp3({ sex: 'female', age: 36, totalCholesterol: 150, hdl: 65, systolic: 110, treated: false, smoker: false })).toMatchObject({ points: -4, risk: '<1' });
+    expect(framinghamAtp3({ sex: 'male', age: 82, totalCholesterol: 210, hdl: 45, systolic: 135, treated: false, smoker: false })).toBeUndefined();
+  });
+
+  it('reads its inputs from the chart: treated BP from an active lisinopril (RxNorm drug class is-a raas-agent), smoking status from 72166-2', async () => {
+    const smoking: Observation = { ...lab('72166-2', 0, '', '2026-06-01'), valueQuantity: undefined, valueCodeableConcept: { coding: [{ system: SNOMED, code: '77176002', display: 'Smoker' }] } };
+    const result = await patientView({
+      ...vaccinated('1964-05-01', 'female'), // 62
+      bloodPressure: [bpPanel(145, 78, '2026-11-20')],
+      lipids: [lab('2093-3', 220, 'mg/dL', '2026-06-01'), lab('2085-9', 55, 'mg/dL', '2026-06-01'), lab('2093-3', 260, 'mg/dL', '2020-06-01')],
+      smoking: [smoking],
+      medications: [med('314076', 'lisinopril 10 MG Oral Tablet')],
+    });
+    expect(rulesFired(result)).toEqual(['risk/framingham-atp3-10y-chd']);
+    const card = result.cards[0];
+    expect(card.summary).toBe('10-year CHD risk 8% (Framingham/ATP III, 19 points)');
+    expect(card.indicator).toBe('info');
+    expect(card.detail).toContain('treated: lisinopril 10 MG Oral Tablet');
+    expect(card.detail).toContain('current smoker');
+  });
+
+  it('without a smoking status it scores a nonsmoker and gives the smoker value; diabetes makes it a warning', async () => {
+    const result = await patientView({
+      ...vaccinated('1973-05-01', 'male'), // 53
+      conditions: [DIABETES()],
+      hba1c: [lab('4548-4', 7.1, '%', '2026-10-01')],
+      bloodPressure: [bpPanel(135, 78, '2026-11-20')],
+      lipids: [lab('2093-3', 210, 'mg/dL', '2026-06-01'), lab('2085-9', 45, 'mg/dL', '2026-06-01')],
+    });
+    expect(rulesFired(result)).toEqual(['risk/framingham-atp3-10y-chd']);
+    expect(result.cards[0].summary).toBe('10-year CHD risk 8% (Framingham/ATP III, 11 points); diabetes is a CHD risk equivalent; 16% if a smoker');
+    expect(result.cards[0].indicator).toBe('warning');
+  });
+
+  it('gives no score without cholesterol and HDL', async () => {
+    expect((await patientView({ ...vaccinated('1973-05-01', 'male'), bloodPressure: [bpPanel(125, 78, '2026-11-20')], lipids: [lab('2093-3', 210, 'mg/dL', '2026-06-01')] })).fired).toEqual([]);
+  });
+});
+
+describe('encounter-discharge: follow-up within 14 days', () => {
+  const inpatient = (end?: string): Encounter => ({
+    resourceType: 'Encounter', id: 'e1', status: end ? 'finished' : 'in-progress', subject: { reference: 'Patient/p1' },
+    class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP', display: 'inpatient encounter' },
+    period: { start: '2026-11-28T14:00:00Z', ...(end ? { end } : {}) },
+  });
+  const appointment = (start: string, status: Appointment['status'] = 'booked'): Appointment => ({
+    resourceType: 'Appointment', id: `a${++n}`, status, start, end: start.replace('T09:00', 'T09:20'), participant: [{ actor: { reference: 'Patient/p1' }, status: 'accepted' }],
+  });
+  const discharge = (encounter: Encounter, conditions: Condition[], appointments: Appointment[]) =>
+    ENCOUNTER_DISCHARGE_SERVICE.run(input('encounter-discharge', { userId: 'Practitioner/pr1', patientId: 'p1', encounterId: 'e1' }, {
+      patient: patient('1950-01-01', 'male'),
+      encounter,
+      conditions: conditions.length ? bundle(...conditions) : null,
+      appointments: appointments.length ? bundle(...appointments) : null,
+    }));
+
+  it('fires for a diabetic leaving hospital with no appointment in 14 days, proposing a valid Appointment', async () => {
+    const result = await discharge(inpatient(), [DIABETES(), condition('233604007', 'Pneumonia')], [appointment('2027-01-15T09:00:00Z')]);
+    expect(rulesFired(result)).toEqual(['discharge/follow-up-within-14-days']);
+    expect(result.fired[0]).toMatchObject({ version: DISCHARGE_RULES.version });
+    expect(result.fired[0].why).toContain('next appointment 2027-01-15');
+    const card = result.cards[0];
+    expect(card.indicator).toBe('warning');
+    expect(card.summary).toBe('No follow-up booked within 14 days of discharge (Diabetes mellitus type 2)');
+    const proposed = card.suggestions![0].actions![0].resource as Appointment;
+    expect(proposed).toMatchObject({ resourceType: 'Appointment', status: 'proposed', requestedPeriod: [{ start: '2026-12-02', end: '2026-12-16' }] });
+    expect(proposed.participant.map((p) => p.actor?.reference)).toEqual(['Patient/p1', 'Practitioner/pr1']);
+    expect(proposed.participant.every((p) => p.status)).toBe(true);
+  });
+
+  it('does not fire with an appointment within 14 days, for an ambulatory encounter, or without a chronic condition', async () => {
+    expect((await discharge(inpatient('2026-12-01T11:00:00Z'), [HYPERTENSION()], [appointment('2026-12-10T09:00:00Z')])).fired).toEqual([]);
+    const ambulatory = { ...inpatient(), class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' } };
+    expect((await discharge(ambulatory, [DIABETES()], [])).fired).toEqual([]);
+    expect((await discharge(inpatient(), [condition('233604007', 'Pneumonia')], [])).fired).toEqual([]);
+  });
+
+  it('a cancelled appointment in the window does not count', async () => {
+    const result = await discharge(inpatient('2026-12-01T11:00:00Z'), [condition('13645005', 'Chronic obstructive lung disease')], [appointment('2026-12-08T09:00:00Z', 'cancelled')]);
+    expect(rulesFired(result)).toEqual(['discharge/follow-up-within-14-days']);
+  });
+});
