@@ -10,10 +10,12 @@ import { logRequests } from './request-log.js';
 import { adminRoutes, bearerAuth, interactionRoutes, launcherRoutes, mountProvider } from './auth/index.js';
 import { auditAccess } from './audit/index.js';
 import { subscriptionWrites } from './subscriptions/index.js';
+import { CDS_PATH, cdsRoutes, SERVICES } from './cds/index.js';
+import type { CdsService } from './cds/index.js';
 
 export const VERSION = '0.1.0';
 
-export function createApp(app: AppContext): Koa {
+export function createApp(app: AppContext, cdsServices: CdsService[] = SERVICES): Koa {
   const koa = new Koa();
   const router = fhirRouter(app.config, fhirMountPath(app.config), VERSION);
   koa.use(async (ctx, next) => {
@@ -30,7 +32,11 @@ export function createApp(app: AppContext): Koa {
   // login, patient picker and consent pages (HTML, their own errors)
   const { provider, accounts, contexts } = app.auth;
   koa.use(interactionRoutes({ provider, accounts, contexts, repo: app.repo, audit: app.audit, fhirBase: app.config.baseUrl }));
-  koa.use(cors([fhirMountPath(app.config), '/launch'])); // browser apps on other origins; preflights need no token
+  koa.use(cors([fhirMountPath(app.config), '/launch', CDS_PATH])); // browser apps on other origins; preflights need no token
+  // CDS Hooks at the server root: JSON errors of its own, its own client JWTs; prefetch reads go
+  // through this same app (the callback, made once every middleware is in)
+  let self: ReturnType<Koa['callback']> | undefined;
+  koa.use(cdsRoutes({ app, services: cdsServices, self: () => (self ??= koa.callback()) }));
   koa.use(serializeJson());
   koa.use(errorResponses());
   // every access to patient data leaves an AuditEvent, refusals too (so this comes before bearerAuth)

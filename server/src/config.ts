@@ -48,6 +48,15 @@ export interface Config {
    * core), 'none'. The terminology operations and validation use all of them from memory either way.
    */
   shippedContent: 'all' | 'meridian' | 'none';
+  /**
+   * CDS Hooks clients: 'jwt' (signed JWTs from registered clients), 'open' (anyone, development only).
+   * Unset (tests' configs): as AUTH_MODE, 'jwt' under smart and 'open' under open.
+   */
+  cdsAuth?: 'jwt' | 'open';
+  /** A JSON file with the CDS clients ({ iss, jwks? | jwks_uri?, jku? }), read at start. */
+  cdsClientsFile?: string;
+  /** Let a CDS request's fhirServer be on this machine or a private network (refused by default: SSRF). */
+  cdsAllowPrivateFhirServer?: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -81,6 +90,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subscriptionPollMs: intSetting(env, 'SUBSCRIPTION_POLL_MS', 1000),
     shippedContent: shippedContentSetting(env.SHIPPED_CONTENT),
     subscriptionRetentionDays: intSetting(env, 'SUBSCRIPTION_RETENTION_DAYS', 7),
+    cdsAuth: cdsAuthSetting(env.CDS_AUTH, authModeSetting(env.AUTH_MODE)),
+    cdsClientsFile: env.CDS_CLIENTS_FILE || undefined,
+    cdsAllowPrivateFhirServer: booleanSetting(env, 'CDS_ALLOW_PRIVATE_FHIR_SERVER', false),
   };
 }
 
@@ -107,6 +119,13 @@ function authModeSetting(raw: string | undefined): 'smart' | 'open' {
   if (raw === undefined || raw === '') return 'smart';
   if (raw === 'smart' || raw === 'open') return raw;
   throw new Error(`AUTH_MODE must be smart or open, got "${raw}"`);
+}
+
+// CDS Hooks clients sign their requests unless CDS_AUTH=open; the default follows AUTH_MODE.
+function cdsAuthSetting(raw: string | undefined, authMode: 'smart' | 'open'): 'jwt' | 'open' {
+  if (raw === undefined || raw === '') return authMode === 'open' ? 'open' : 'jwt';
+  if (raw === 'jwt' || raw === 'open') return raw;
+  throw new Error(`CDS_AUTH must be jwt or open, got "${raw}"`);
 }
 
 /** The path the FHIR API is mounted at, from BASE_URL ("" for the root). */

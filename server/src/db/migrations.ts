@@ -336,4 +336,19 @@ export const migrations: Migration[] = [
         FOR EACH STATEMENT EXECUTE FUNCTION meridian_notify('meridian_delivery');
     `,
   },
+  {
+    version: 12,
+    name: 'CDS Hooks client JWT ids seen',
+    sql: `
+      -- The jti of every CDS client JWT accepted, kept until it expires: a replay is refused by
+      -- every process on the database.
+      CREATE TABLE cds_jti (
+        iss text NOT NULL,
+        jti text NOT NULL,
+        expires timestamptz NOT NULL,
+        PRIMARY KEY (iss, jti)
+      );
+      CREATE INDEX cds_jti_expires ON cds_jti (expires);
+    `,
+  },
 ];
