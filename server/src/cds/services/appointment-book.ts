@@ -6,7 +6,7 @@
 // Times are compared as instants: [start, end) intervals in milliseconds, so touching appointments
 // (one ends when the next starts) never conflict.
 import { readFileSync } from 'node:fs';
-import type { Appointment, Bundle, Coding, Practitioner, Reference, Resource, Schedule, Slot } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, Coding, Patient, Practitioner, Reference, Resource, Schedule, Slot } from '@medplum/fhirtypes';
 import type { CdsAction, CdsCard, CdsInput, CdsService, CdsServiceResult, CdsSuggestion, FhirReader, FiredRule } from '../types.js';
 
 // ---- rules data ----------------------------------------------------------------------------------
@@ -170,6 +170,8 @@ export function appointmentBookService(rules: SchedulingRules = loadSchedulingRu
         fhir.search<Schedule>(`Schedule?actor=${q(`Practitioner/${id}`)}&_count=100`, 100).then((list) => list.filter((s) => s.active !== false)),
       );
 
+      const prefetched = input.prefetch.patient;
+      const patientName = (prefetched?.resourceType === 'Patient' && humanName(prefetched)) || 'The patient';
       const patientId = typeof input.request.context.patientId === 'string' ? input.request.context.patientId : undefined;
       const proposals = proposalsOf(input.request.context.appointments, settings.defaultAppointmentMinutes, declined, inactive, patientId);
 
@@ -224,7 +226,7 @@ export function appointmentBookService(rules: SchedulingRules = loadSchedulingRu
           const firstPractitioner = p.practitioners[0];
           const pname = firstPractitioner ? await practitionerName(firstPractitioner, participantRef(a, firstPractitioner)) : '';
           cards.push(
-            card(r, fill(r.summary, { when }), `The patient already has ${conflicts.length === 1 ? 'an appointment' : `${conflicts.length} appointments`} overlapping the proposed ${when}:\n\n${await conflictList(conflicts)}`,
+            card(r, fill(r.summary, { patient: patientName, when }), `${escapeMd(patientName)} already has ${conflicts.length === 1 ? 'an appointment' : `${conflicts.length} appointments`} overlapping the proposed ${when}:\n\n${await conflictList(conflicts)}`,
               await suggestions(firstPractitioner, pname)),
           );
           fired.push({ rule: r.id, version: rules.version, why: `${proposalName} (${a.start}–${a.end ?? '?'}) for Patient/${patient} overlaps ${whyList(conflicts)}` });
@@ -482,7 +484,7 @@ function covers(intervals: Interval[], iv: Interval): boolean {
   return reach >= iv.end;
 }
 
-function humanName(p: Practitioner): string | undefined {
+function humanName(p: Practitioner | Patient): string | undefined {
   const n = p.name?.[0];
   if (!n) return undefined;
   if (n.text) return n.text;
