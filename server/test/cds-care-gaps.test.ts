@@ -3,10 +3,11 @@
 // the risk score against the NCEP ATP III point tables; the rules files' terminology check.
 import fs from 'node:fs';
 import type { Appointment, Bundle, Condition, Encounter, Immunization, MedicationRequest, Observation, Patient, Resource, ServiceRequest } from '@medplum/fhirtypes';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARE_GAP_RULES, framinghamAtp3, loadCareGapRules, PATIENT_VIEW_SERVICE } from '../src/cds/services/patient-view.js';
 import { DISCHARGE_RULES, ENCOUNTER_DISCHARGE_SERVICE, loadDischargeRules } from '../src/cds/services/encounter-discharge.js';
 import type { CdsInput, CdsServiceResult, FhirReader, Hook } from '../src/cds/types.js';
+import { FHIR_JSON, testServer, type TestServer } from './harness.js';
 
 const NOW = new Date('2026-12-02T10:00:00Z');
 const LOINC = 'http://loinc.org';
@@ -248,12 +249,14 @@ describe('patient-view: 10-year CHD risk (ATP III Framingham points)', () => {
   });
 });
 
-describe('encounter-discharge: follow-up within 14 days', () => {
-  const inpatient = (end?: string): Encounter => ({
+const inpatientEncounter = (end?: string): Encounter => ({
     resourceType: 'Encounter', id: 'e1', status: end ? 'finished' : 'in-progress', subject: { reference: 'Patient/p1' },
     class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP', display: 'inpatient encounter' },
     period: { start: '2026-11-28T14:00:00Z', ...(end ? { end } : {}) },
-  });
+});
+
+describe('encounter-discharge: follow-up within 14 days', () => {
+  const inpatient = inpatientEncounter;
   const appointment = (start: string, status: Appointment['status'] = 'booked'): Appointment => ({
     resourceType: 'Appointment', id: `a${++n}`, status, start, end: start.replace('T09:00', 'T09:20'), participant: [{ actor: { reference: 'Patient/p1' }, status: 'accepted' }],
   });
@@ -289,5 +292,65 @@ describe('encounter-discharge: follow-up within 14 days', () => {
   it('a cancelled appointment in the window does not count', async () => {
     const result = await discharge(inpatient('2026-12-01T11:00:00Z'), [condition('13645005', 'Chronic obstructive lung disease')], [appointment('2026-12-08T09:00:00Z', 'cancelled')]);
     expect(rulesFired(result)).toEqual(['discharge/follow-up-within-14-days']);
+  });
+});
+
+// Through the protocol: POST /cds-services/<id> on a running Meridian (open CDS auth, the test default),
+// no prefetch in the request, so the protocol code fetches every template from Meridian itself (fhirServer
+// = Meridian's base; the test server's FHIR API is in open auth mode, so the token is a placeholder).
+describe('over HTTP: POST /cds-services/meridian-care-gaps and meridian-discharge-follow-up', () => {
+  let t: TestServer;
+  const ids: Record<string, string> = {};
+  const ago = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+  const post = async (resource: Resource): Promise<string> => {
+    const res = await t.http.post(`/fhir/${resource.resourceType}`).set('Content-Type', FHIR_JSON).send(resource);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body.id as string;
+  };
+
+  beforeAll(async () => {
+    t = await testServer();
+    const sixtyYearsAgo = new Date(Date.now() - 60.5 * 365.25 * 86_400_000).toISOString().slice(0, 10);
+    ids.patient = await post({ resourceType: 'Patient', name: [{ family: 'Gap', given: ['Carla'] }], gender: 'male', birthDate: sixtyYearsAgo });
+    const subject = { reference: `Patient/${ids.patient}` };
+    ids.diabetes = await post({ ...DIABETES(), id: undefined, subject });
+    await post({ ...HYPERTENSION(), id: undefined, subject });
+    for (const [sys, dia, days] of [[152, 94, 3], [146, 90, 40], [150, 92, 90]] as const) await post({ ...bpPanel(sys, dia, ago(days)), id: undefined, subject });
+    await post({ ...lab('4548-4', 8.2, '%', ago(300)), id: undefined, subject });
+    await post({ ...lab('2093-3', 245, 'mg/dL', ago(90)), id: undefined, subject });
+    await post({ ...lab('2085-9', 38, 'mg/dL', ago(90)), id: undefined, subject });
+    ids.encounter = await post({ ...inpatientEncounter(), id: undefined, subject });
+  });
+  afterAll(() => t?.close());
+
+  const call = (service: string, hook: Hook, context: Record<string, unknown>) =>
+    t.http.post(`/cds-services/${service}`).set('Content-Type', 'application/json').send({
+      hook, hookInstance: crypto.randomUUID(), context, fhirServer: t.server.app.config.baseUrl,
+      fhirAuthorization: { access_token: 'open-mode', token_type: 'Bearer', expires_in: 300, scope: 'system/*.rs', subject: 'test' },
+    });
+
+  it('discovery lists both services with their prefetch templates', async () => {
+    const res = await t.http.get('/cds-services');
+    expect(res.status).toBe(200);
+    const byId = Object.fromEntries((res.body.services as { id: string }[]).map((s) => [s.id, s]));
+    expect(byId['meridian-care-gaps']).toMatchObject({ hook: 'patient-view', prefetch: PATIENT_VIEW_SERVICE.prefetch });
+    expect(byId['meridian-discharge-follow-up']).toMatchObject({ hook: 'encounter-discharge', prefetch: ENCOUNTER_DISCHARGE_SERVICE.prefetch });
+  });
+
+  it('patient-view answers the care gaps of the stored record', async () => {
+    const res = await call('meridian-care-gaps', 'patient-view', { userId: 'Practitioner/pr1', patientId: ids.patient });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const topics = (res.body.cards as { source: { topic?: { code: string } } }[]).map((c) => c.source.topic?.code);
+    expect(topics).toEqual(['care-gap/hba1c-overdue', 'care-gap/bp-above-target', 'care-gap/immunizations', 'risk/framingham-atp3-10y-chd']);
+    expect(res.body.cards.every((c: { uuid?: string }) => typeof c.uuid === 'string')).toBe(true);
+    // man of 60: age 10, TC 240-279 at 60-69 2, nonsmoker 0, HDL <40 2, SBP >=140 untreated 1 = 15 points -> 20%
+    expect(res.body.cards[3].summary).toMatch(/^10-year CHD risk 20% \(Framingham\/ATP III, 15 points\)/);
+  });
+
+  it('encounter-discharge proposes a follow-up for the hospitalised diabetic', async () => {
+    const res = await call('meridian-discharge-follow-up', 'encounter-discharge', { userId: 'Practitioner/pr1', patientId: ids.patient, encounterId: ids.encounter });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.cards).toHaveLength(1);
+    expect(res.body.cards[0].suggestions[0].actions[0].resource).toMatchObject({ resourceType: 'Appointment', status: 'proposed' });
   });
 });

@@ -3,6 +3,7 @@
 // prefetch values, subsumption through the shipped code systems, dates, and card pieces.
 import type { Bundle, CodeableConcept, Coding, Condition, Resource } from '@medplum/fhirtypes';
 import { shippedTerminology } from '../../terminology/service.js';
+import { CDS_RULE_SYSTEM } from '../records.js';
 import type { CdsCard } from '../types.js';
 
 export interface RuleSource {
@@ -30,8 +31,8 @@ export interface RulesFileBase {
 }
 
 export const OVERRIDE_REASON_SYSTEM = 'https://meridian.dev/fhir/CodeSystem/cds-override-reason';
-/** The topic of a card: the id of the rule that made it. */
-export const RULE_TOPIC_SYSTEM = 'https://meridian.dev/fhir/CodeSystem/cds-rule';
+/** The topic of a card: the id of the rule that made it, in the system the decision records use. */
+export const RULE_TOPIC_SYSTEM = CDS_RULE_SYSTEM;
 
 /**
  * Every code a rules file names: objects with string `system` and `code` (or `codes: string[]`) anywhere

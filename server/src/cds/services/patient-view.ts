@@ -367,7 +367,8 @@ export async function runPatientView(input: CdsInput, rules: CareGapRules = CARE
       const inputs: RiskInputs = { sex, age, totalCholesterol: tcValue, hdl: hdlValue, systolic: bp.systolic, treated: !!treatedBy, smoker };
       const score = framinghamAtp3(inputs, r);
       if (score) {
-        const ifSmoker = smokerKnown ? undefined : framinghamAtp3({ ...inputs, smoker: true }, r);
+        const asSmoker = smokerKnown ? undefined : framinghamAtp3({ ...inputs, smoker: true }, r);
+        const ifSmoker = asSmoker && asSmoker.risk !== score.risk ? asSmoker : undefined;
         const diabetic = conditionsMatching(conditions, r.diabetes);
         const drug = treatedBy?.medicationCodeableConcept?.coding?.[0]?.display ?? treatedBy?.medicationCodeableConcept?.text;
         const inputsText = [
@@ -385,7 +386,7 @@ export async function runPatientView(input: CdsInput, rules: CareGapRules = CARE
           detail: [
             `**Inputs:** ${inputsText.join('; ')}.`,
             `**Points:** age ${b2.age}, total cholesterol ${b2.cholesterol}, smoking ${b2.smoking}, HDL ${b2.hdl}, systolic BP ${b2.systolic} = **${score.points}** → **${score.risk}%** (NCEP ATP III table, ${sex === 'male' ? 'men' : 'women'}).`,
-            ifSmoker ? `Smoking status is not recorded: as a current smoker the score would be ${ifSmoker.points} points, ${ifSmoker.risk}%.` : '',
+            asSmoker ? `Smoking status is not recorded: as a current smoker the score would be ${asSmoker.points} points, ${asSmoker.risk}%.` : '',
             diabetic.length ? `**Diabetes** (${diabetic.map(conditionName).join('; ')}): ATP III counts it as a CHD risk equivalent (10-year risk > 20%); the point score does not include it and underestimates the risk.` : '',
             `_Simplified:_ ${r.simplified}`,
           ].filter(Boolean).join('\n\n'),
