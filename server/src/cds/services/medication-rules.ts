@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AllergyIntolerance, Bundle, CodeableConcept, Coding, Dosage, Medication, MedicationRequest, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { shippedTerminology, type ShippedTerminology } from '../../terminology/index.js';
+import { CDS_RULE_SYSTEM } from '../records.js';
 import type { CdsAction, CdsCard, CdsInput, CdsServiceResult, CdsSuggestion, FiredRule } from '../types.js';
 
 export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -14,8 +15,8 @@ export const SNOMED = 'http://snomed.info/sct';
 export const LOINC = 'http://loinc.org';
 export const DRUG_CLASS = 'https://meridian.dev/fhir/CodeSystem/drug-class';
 export const OVERRIDE_REASON_SYSTEM = 'https://meridian.dev/fhir/CodeSystem/cds-override-reason';
-/** Card topics: the id of the rule that made the card. */
-export const RULE_SYSTEM = 'https://meridian.dev/fhir/CodeSystem/cds-rule';
+/** Card topics: the id of the rule that made the card (the system the decision records use). */
+export const RULE_SYSTEM = CDS_RULE_SYSTEM;
 const SUBSTANCE = '105590001';
 const ANAPHYLAXIS = '39579001';
 const WEIGHT = '29463-7';
