@@ -100,7 +100,7 @@ describe('rules files', () => {
     const text = fs.readFileSync(new URL('../src/cds/rules/care-gaps.json', import.meta.url), 'utf8');
     const bad = JSON.parse(text);
     bad.rules.hba1c.test.code = '99999-9';
-    bad.rules.hba1c.condition.code = '73211008';
+    bad.rules.hba1c.conditions[0].code = '73211008';
     expect(() => loadCareGapRules(JSON.stringify(bad))).toThrow(/http:\/\/snomed.info\/sct\|73211008 is not in the shipped SNOMED CT[\s\S]*http:\/\/loinc.org\|99999-9/);
     const badCvx = JSON.parse(text);
     badCvx.rules.immunizations[0].cvx.push('999');
@@ -128,6 +128,14 @@ describe('patient-view: HbA1c overdue in diabetes', () => {
     const order = card.suggestions![0].actions![0].resource as ServiceRequest;
     expect(order).toMatchObject({ resourceType: 'ServiceRequest', status: 'draft', intent: 'proposal', subject: { reference: 'Patient/p1' }, requester: { reference: 'Practitioner/pr1' } });
     expect(order.code?.coding?.[0]).toMatchObject({ system: LOINC, code: '4548-4' });
+  });
+
+  it('fires for a diabetic coded in ICD-10-CM only (E11.9 is-a the block E08-E13 of the shipped ICD-10-CM); not for R73.03 prediabetes', async () => {
+    const icd = (code: string, display: string): Condition => ({ ...condition('x', display), code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code, display }] } });
+    const result = await patientView({ patient: CHILD, conditions: [icd('E11.9', 'Type 2 diabetes mellitus without complications')] });
+    expect(rulesFired(result)).toEqual(['care-gap/hba1c-overdue']);
+    expect(result.fired[0].why).toContain('ICD-10-CM E11.9');
+    expect((await patientView({ patient: CHILD, conditions: [icd('R73.03', 'Prediabetes')] })).fired).toEqual([]);
   });
 
   it('fires when the last HbA1c is older than 6 months, naming its value and date', async () => {

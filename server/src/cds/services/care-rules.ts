@@ -106,16 +106,32 @@ export function isActiveCondition(c: Condition): boolean {
   return clinical.length === 0 || clinical.some((x) => x === 'active' || x === 'recurrence' || x === 'relapse');
 }
 
-/** The active conditions whose code is one of the rule's (is-a through the shipped terminology). */
-export function conditionsMatching(conditions: Condition[], ref: CodeRef): { condition: Condition; coding: Coding }[] {
-  const codes = matchingCodes(ref);
+/** The active conditions whose code is one of the rule's (is-a through the shipped terminology), each once. */
+export function conditionsMatching(conditions: Condition[], refs: CodeRef | CodeRef[]): { condition: Condition; coding: Coding }[] {
+  const sets = (Array.isArray(refs) ? refs : [refs]).map((ref) => ({ system: ref.system, codes: matchingCodes(ref) }));
   const found: { condition: Condition; coding: Coding }[] = [];
   for (const condition of conditions) {
     if (!isActiveCondition(condition)) continue;
-    const coding = codingIn(condition.code, ref.system, codes);
-    if (coding) found.push({ condition, coding });
+    for (const { system, codes } of sets) {
+      const coding = codingIn(condition.code, system, codes);
+      if (coding) {
+        found.push({ condition, coding });
+        break;
+      }
+    }
   }
   return found;
+}
+
+const SYSTEM_NAMES: Record<string, string> = {
+  'http://snomed.info/sct': 'SNOMED CT',
+  'http://hl7.org/fhir/sid/icd-10-cm': 'ICD-10-CM',
+};
+
+/** "Diabetes mellitus type 2 (SNOMED CT 44054006), onset 2019-03-02". */
+export function conditionName(c: { condition: Condition; coding: Coding }): string {
+  const onset = c.condition.onsetDateTime ? `, onset ${c.condition.onsetDateTime.slice(0, 10)}` : '';
+  return `${c.coding.display ?? c.condition.code?.text ?? 'condition'} (${SYSTEM_NAMES[c.coding.system ?? ''] ?? c.coding.system} ${c.coding.code})${onset}`;
 }
 
 // ---- dates ----------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import type { Appointment, Condition, Encounter, Patient } from '@medplum/fhirtypes';
 import type { CdsInput, CdsService, CdsServiceResult, FiredRule } from '../types.js';
 import {
-  type CodeRef, type RulesFileBase, addDays, cardSource, checkRulesCodes, conditionsMatching, day, overrideReasons, parseDate,
+  type CodeRef, type RulesFileBase, addDays, cardSource, checkRulesCodes, conditionName, conditionsMatching, day, overrideReasons, parseDate,
   practitionerOf, resourcesOf, summary,
 } from './care-rules.js';
 
@@ -66,8 +66,7 @@ export async function runEncounterDischarge(input: CdsInput, rules: DischargeRul
   if (klass?.system !== r.encounterClasses.system || !klass.code || !r.encounterClasses.codes.includes(klass.code)) return { cards: [], fired };
 
   const conditions = resourcesOf<Condition>(prefetch.conditions, 'Condition');
-  const chronic = r.chronicConditions.flatMap((ref) => conditionsMatching(conditions, ref));
-  const unique = chronic.filter((c, i) => chronic.findIndex((x) => x.condition === c.condition) === i);
+  const unique = conditionsMatching(conditions, r.chronicConditions);
   if (!unique.length) return { cards: [], fired };
 
   const discharge = parseDate(encounter.period?.end) ?? now;
@@ -80,7 +79,7 @@ export async function runEncounterDischarge(input: CdsInput, rules: DischargeRul
   });
   if (within.length) return { cards: [], fired };
 
-  const names = unique.map((c) => `${c.coding.display ?? c.condition.code?.text ?? 'condition'} (SNOMED CT ${c.coding.code})`);
+  const names = unique.map(conditionName);
   const later = appointments
     .map((a) => ({ a, start: parseDate(a.start) }))
     .filter((x) => x.start && x.start >= until)

@@ -8,7 +8,7 @@ import type {
 import { shippedTerminology } from '../../terminology/service.js';
 import type { CdsCard, CdsInput, CdsService, CdsServiceResult, FiredRule } from '../types.js';
 import {
-  type CodeRef, type RulesFileBase, addMonths, ageOn, cardSource, checkRulesCodes, codingIn, conditionsMatching, day, monthsBetween,
+  type CodeRef, type RulesFileBase, addMonths, ageOn, cardSource, checkRulesCodes, codingIn, conditionName, conditionsMatching, day, monthsBetween,
   overrideReasons, parseDate, practitionerOf, resourcesOf, summary,
 } from './care-rules.js';
 
@@ -39,16 +39,16 @@ interface SexTable {
 
 export interface CareGapRules extends RulesFileBase {
   rules: {
-    hba1c: { id: string; title: string; source: string; condition: CodeRef; test: CodeRef; months: number; simplified: string };
+    hba1c: { id: string; title: string; source: string; conditions: CodeRef[]; test: CodeRef; months: number; simplified: string };
     bloodPressure: {
-      id: string; title: string; source: string; panel: CodeRef; systolic: CodeRef; diastolic: CodeRef; hypertension: CodeRef;
+      id: string; title: string; source: string; panel: CodeRef; systolic: CodeRef; diastolic: CodeRef; hypertension: CodeRef[];
       readings: number; minReadings: number; lookbackMonths: number; minAge: number;
       target: { systolic: number; diastolic: number }; stage2: { systolic: number; diastolic: number }; simplified: string;
     };
     immunizations: ImmunizationRule[];
     risk: {
       id: string; title: string; source: string; cholesterol: CodeRef; hdl: CodeRef; systolic: CodeRef; smokingStatus: CodeRef;
-      currentSmoker: CodeRef[]; diabetes: CodeRef; antihypertensiveClasses: { system: string; codes: string[] };
+      currentSmoker: CodeRef[]; diabetes: CodeRef[]; antihypertensiveClasses: { system: string; codes: string[] };
       labMonths: number; warningAtPercent: number; simplified: string; ageBands: number[]; men: SexTable; women: SexTable;
     };
   };
@@ -69,8 +69,6 @@ const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const usable = (o: Observation) => o.status !== 'entered-in-error' && o.status !== 'cancelled';
 const whenOf = (o: Observation) => parseDate(o.effectiveDateTime ?? o.effectivePeriod?.end ?? o.effectivePeriod?.start ?? o.effectiveInstant ?? o.issued);
 const hasCode = (o: Observation, ref: CodeRef) => !!codingIn(o.code, ref.system, [ref.code]);
-const conditionName = (c: { condition: Condition; coding: { code?: string; display?: string } }) =>
-  `${c.coding.display ?? c.condition.code?.text ?? 'condition'} (SNOMED CT ${c.coding.code})${c.condition.onsetDateTime ? `, onset ${c.condition.onsetDateTime.slice(0, 10)}` : ''}`;
 const qty = (o: Observation) => (o.valueQuantity?.value !== undefined ? `${o.valueQuantity.value} ${o.valueQuantity.unit ?? o.valueQuantity.code ?? ''}`.trim() : 'no value');
 
 /** Latest first. */
@@ -217,7 +215,7 @@ export async function runPatientView(input: CdsInput, rules: CareGapRules = CARE
 
   // (1) HbA1c overdue in diabetes
   const h = rules.rules.hba1c;
-  const diabetes = conditionsMatching(conditions, h.condition);
+  const diabetes = conditionsMatching(conditions, h.conditions);
   if (diabetes.length) {
     const last = latest(resourcesOf<Observation>(prefetch.hba1c, 'Observation'), h.test)[0];
     const lastWhen = last ? whenOf(last)! : undefined;
