@@ -161,6 +161,10 @@ describe('discovery', () => {
     expect(res.status).toBe(404);
     expect(res.body).toMatchObject({ error: 'not_found' });
     expect((await cds.get('/cds-services/test-allergies')).status).toBe(405);
+    const bad = await cds.post('/cds-services/%E0%A4%A').send({});
+    expect(bad.status).toBe(404);
+    expect(bad.body.error).toBe('not_found');
+    expect((await cds.post('/cds-services/test-allergies/feedback/x').send({})).status).toBe(404);
   });
 });
 
@@ -432,5 +436,31 @@ describe('decision records', () => {
     const found = await t.http.get(`/fhir/AuditEvent?patient=Patient/${patient}&subtype=test-allergies`).auth(auditor, { type: 'bearer' });
     expect(found.status).toBe(200);
     expect(found.body.total).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("Meridian's client module (client.ts)", () => {
+  it('discovers, prefetches on the client side, invokes, and sends feedback against the real app', async () => {
+    const { CdsHooksClient, CdsClientError } = await import('../src/cds/index.js');
+    const client = new CdsHooksClient({ servicesUrl: t.server.url, jwt: (aud) => jwt({ aud: aud.replace(t.server.url, ORIGIN) }) });
+    const services = await client.discover();
+    expect(services.length).toBeGreaterThan(0);
+    const wide = await backendToken('cds-full', 'system/*.rs');
+    const local = { fhirServer: `${t.server.url}/fhir`, accessToken: wide };
+    const service = services.find((s) => s.hook === 'patient-view');
+    if (service) {
+      const context = { userId: `Practitioner/${practitioner}`, patientId: patient };
+      const prefetch = await client.prefetch(service, context, local);
+      expect(Object.keys(prefetch).sort()).toEqual(Object.keys(service.prefetch ?? {}).sort());
+      const byClient = await client.invoke(service.id, { hook: 'patient-view', context, prefetch });
+      expect(Array.isArray(byClient.cards)).toBe(true);
+      // server-side prefetch: Meridian's own base, the same token
+      const byServer = await client.call(service, context, { fhirServer: FHIR, accessToken: wide, scope: 'system/*.rs', subject: 'cds-full' });
+      expect(byServer.cards.map((c) => c.summary)).toEqual(byClient.cards.map((c) => c.summary));
+    }
+    await client.feedback(services[0].id, [{ card: randomUUID(), outcome: 'accepted' }]);
+    const error = await client.invoke(services[0].id, { hook: services[0].hook, context: {} }).catch((e) => e);
+    expect(error).toBeInstanceOf(CdsClientError);
+    expect(error.status).toBe(400);
   });
 });

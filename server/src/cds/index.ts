@@ -8,3 +8,4 @@ export { CdsAuthenticator, readCdsClients, type CdsClient } from './security.js'
 export { CDS_EVENT_TYPE, CDS_RULE_SYSTEM, CDS_SERVICE_SYSTEM, CDS_CARD_SYSTEM } from './records.js';
 export { httpFhirReader } from './fhir-reader.js';
 export type * from './types.js';
+export { CdsHooksClient, CdsClientError, type CdsHooksClientOptions, type FhirAccess, type CdsFeedbackEntry } from './client.js';

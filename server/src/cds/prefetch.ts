@@ -9,42 +9,13 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { isPrivateAddress } from '../subscriptions/endpoint.js';
 import { injectGet, type RequestHandler } from './inject.js';
 import { CdsError } from './protocol.js';
+import { renderTemplate } from './templates.js';
 import type { CdsRequest, FhirReader } from './types.js';
 
 const TIMEOUT_MS = 10_000;
 const MAX_PAGES = 20;
 
-const USER_TOKENS: Record<string, string> = {
-  userPractitionerId: 'Practitioner',
-  userPractitionerRoleId: 'PractitionerRole',
-  userPatientId: 'Patient',
-  userRelatedPersonId: 'RelatedPerson',
-};
-
-/**
- * A template with its tokens replaced: `{{context.<field>}}` (a string context field),
- * `{{userPractitionerId}}`, `{{userPractitionerRoleId}}`, `{{userPatientId}}`, `{{userRelatedPersonId}}`
- * (the id of context.userId when it is of that type). undefined when a token has no value (the
- * prefetch is then null: the client could not have supplied it either).
- */
-export function renderTemplate(template: string, context: Record<string, unknown>): string | undefined {
-  let missing = false;
-  const out = template.replace(/\{\{\s*([A-Za-z.]+)\s*\}\}/g, (_, token: string) => {
-    let value: unknown;
-    if (token.startsWith('context.')) value = context[token.slice('context.'.length)];
-    else if (USER_TOKENS[token]) {
-      const user = typeof context.userId === 'string' ? context.userId : '';
-      const [type, id] = user.split('/');
-      value = type === USER_TOKENS[token] ? id : undefined;
-    }
-    if (typeof value !== 'string' || value === '') {
-      missing = true;
-      return '';
-    }
-    return encodeURIComponent(value);
-  });
-  return missing ? undefined : out;
-}
+export { renderTemplate };
 
 /** A GET relative to the FHIR base: status and parsed JSON body. */
 export type FhirGet = (relative: string) => Promise<{ status: number; body: unknown }>;

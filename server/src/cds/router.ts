@@ -119,7 +119,12 @@ export function cdsRoutes({ app, services, self }: CdsRouterOptions): Koa.Middle
     if (ctx.path !== CDS_PATH && !ctx.path.startsWith(`${CDS_PATH}/`)) return next();
     try {
       const rest = ctx.path.slice(CDS_PATH.length).replace(/\/+$/, '');
-      const parts = rest.split('/').filter(Boolean).map(decodeURIComponent);
+      let parts: string[];
+      try {
+        parts = rest.split('/').filter(Boolean).map(decodeURIComponent);
+      } catch {
+        throw new CdsError(404, 'not_found', 'No such CDS endpoint (the path is not valid percent-encoding)');
+      }
       if (ctx.method === 'OPTIONS') {
         ctx.status = 204;
         return;
