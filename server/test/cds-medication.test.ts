@@ -525,4 +525,32 @@ describe('over HTTP', () => {
     const discovery = await t.http.get('/cds-services');
     expect(discovery.body.services.map((s: { id: string }) => s.id)).toEqual(expect.arrayContaining(['order-select', 'order-sign']));
   });
+
+  it('POST /cds-services/order-sign without prefetch: the templates fetch from Meridian (latest weight and renal result)', async () => {
+    const repo = t.server.app.repo;
+    const pid = (await repo.create({ resourceType: 'Patient', birthDate: '1950-03-01', gender: 'male' } as Patient)).resource.id!;
+    const subject = { reference: `Patient/${pid}` };
+    const store = (r: Resource) => repo.create({ ...r, id: undefined, subject, patient: r.resourceType === 'AllergyIntolerance' ? subject : undefined } as Resource);
+    await store(active('855332'));
+    await store({ ...active('312961'), status: 'stopped' });
+    await store(allergy(SNOMED, PENICILLIN));
+    await store(lab('62238-1', 75, 'mL/min/{1.73_m2}', '2025-01-10'));
+    await store(lab('62238-1', 26, 'mL/min/{1.73_m2}', '2026-10-02'));
+    await store(lab('29463-7', 70, 'kg', '2026-10-02'));
+    const drafts = [draft('198014', undefined, 'n1'), draft('197517', undefined, 'c1')].map((d) => ({ ...d, subject }));
+    const res = await t.http.post('/cds-services/order-sign').send({
+      hook: 'order-sign',
+      hookInstance: '1b5a3c36-7f8e-4b1c-9d1e-2f3a4b5c6d7e',
+      fhirServer: 'http://localhost/fhir',
+      fhirAuthorization: { access_token: 'open-mode', token_type: 'Bearer', expires_in: 300, scope: 'system/*.rs', subject: 'cds-test' },
+      context: { userId: 'Practitioner/u1', patientId: pid, draftOrders: { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) } },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const topics = (res.body.cards as CdsCard[]).map((c) => c.source.topic?.code).sort();
+    // naproxen with active warfarin; naproxen at the latest eGFR 26 (not the older 75); clarithromycin reduced; no
+    // simvastatin interaction (that order is stopped).
+    expect(topics).toEqual(['interaction/warfarin-nsaid', 'renal/clarithromycin-reduce', 'renal/nsaid-avoid']);
+    const renalCard = (res.body.cards as CdsCard[]).find((c) => c.source.topic?.code === 'renal/nsaid-avoid')!;
+    expect(renalCard.detail).toMatch(/eGFR 26 mL\/min\/1\.73m2 on 2026-10-02/);
+  });
 });
