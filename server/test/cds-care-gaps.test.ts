@@ -353,12 +353,18 @@ describe('over HTTP: POST /cds-services/meridian-care-gaps and meridian-discharg
     expect(res.body.cards.every((c: { uuid?: string }) => typeof c.uuid === 'string')).toBe(true);
     // man of 60: age 10, TC 240-279 at 60-69 2, nonsmoker 0, HDL <40 2, SBP >=140 untreated 1 = 15 points -> 20%
     expect(res.body.cards[3].summary).toMatch(/^10-year CHD risk 20% \(Framingham\/ATP III, 15 points\)/);
+    // the suggested resources (ServiceRequest for HbA1c, MedicationRequests for vaccines) are valid R4: Meridian accepts them
+    const actions = (res.body.cards as { suggestions?: { actions?: { type: string; resource: Resource }[] }[] }[]).flatMap((c) => c.suggestions ?? []).flatMap((x) => x.actions ?? []);
+    expect(actions.map((a) => a.resource.resourceType)).toEqual(['ServiceRequest', 'MedicationRequest', 'MedicationRequest', 'MedicationRequest']);
+    for (const a of actions) await post({ ...a.resource, ...('requester' in a.resource ? { requester: undefined } : {}) } as Resource);
   });
 
   it('encounter-discharge proposes a follow-up for the hospitalised diabetic', async () => {
     const res = await call('meridian-discharge-follow-up', 'encounter-discharge', { userId: 'Practitioner/pr1', patientId: ids.patient, encounterId: ids.encounter });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.cards).toHaveLength(1);
-    expect(res.body.cards[0].suggestions[0].actions[0].resource).toMatchObject({ resourceType: 'Appointment', status: 'proposed' });
+    const proposed = res.body.cards[0].suggestions[0].actions[0].resource as Appointment;
+    expect(proposed).toMatchObject({ resourceType: 'Appointment', status: 'proposed' });
+    await post({ ...proposed, participant: proposed.participant.filter((p) => p.actor?.reference?.startsWith('Patient/')) });
   });
 });
