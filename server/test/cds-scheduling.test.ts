@@ -1,7 +1,8 @@
 // The appointment-book CDS service against a real Meridian as its FHIR server: a practitioner with a
 // Schedule and Slots on one clinic day, appointments of the practitioner and of the patient, and
 // proposals that trigger, and do not trigger, each rule of server/src/cds/rules/scheduling.json.
-import type { Appointment, Bundle, Slot } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, Patient, Slot } from '@medplum/fhirtypes';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFhirReader } from '../src/cds/fhir-reader.js';
 import { appointmentBook, loadSchedulingRules } from '../src/cds/services/appointment-book.js';
@@ -78,6 +79,9 @@ afterAll(() => t?.close());
 
 /** Runs the service on proposals of patient P (status proposed, ids the client gave them). */
 async function book(...proposals: Parameters<typeof appointment>[0][]): Promise<CdsServiceResult> {
+  return bookWith(false, ...proposals);
+}
+async function bookWith(withPatient: boolean, ...proposals: Parameters<typeof appointment>[0][]): Promise<CdsServiceResult> {
   const bundle: Bundle<Appointment> = {
     resourceType: 'Bundle',
     type: 'collection',
@@ -85,7 +89,7 @@ async function book(...proposals: Parameters<typeof appointment>[0][]): Promise<
   };
   const input: CdsInput = {
     request: { hook: 'appointment-book', hookInstance: crypto.randomUUID(), context: { userId: `Practitioner/${ids.drA}`, patientId: ids.P, appointments: bundle } },
-    prefetch: { patient: null },
+    prefetch: { patient: withPatient ? ((await t.http.get(`/fhir/Patient/${ids.P}`)).body as Patient) : null },
     fhir,
     now: NOW,
   };
@@ -93,7 +97,8 @@ async function book(...proposals: Parameters<typeof appointment>[0][]): Promise<
   for (const card of result.cards) {
     expect(card.summary.length).toBeLessThanOrEqual(140);
     expect(card.source.label).toBe('Meridian scheduling rules');
-    expect(card.source.topic?.system).toBe(rules.topicSystem);
+    expect(card.source.topic?.system).toBe('urn:meridian:cds-rule');
+    expect(result.fired.map((f) => f.rule)).toContain(card.source.topic?.code);
     for (const reason of card.overrideReasons ?? []) expect(reason.system).toBe('https://meridian.dev/fhir/CodeSystem/cds-override-reason');
     if (card.suggestions?.length) expect(card.selectionBehavior).toBe('at-most-one');
   }
@@ -123,6 +128,15 @@ describe('rules data', () => {
       'scheduling/no-schedule', 'scheduling/outside-slots', 'scheduling/patient-overlap', 'scheduling/practitioner-double-booking', 'scheduling/slot-unavailable',
     ]);
     expect(rules.overrideReasons.map((r) => r.code)).toEqual(expect.arrayContaining(['double-booking-intended', 'urgent']));
+  });
+
+  it('is refused at load when it names a status that FHIR does not have, or an undefined override reason', () => {
+    const text = readFileSync(new URL('../src/cds/rules/scheduling.json', import.meta.url), 'utf8');
+    const broken = JSON.parse(text);
+    broken.settings.inactiveAppointmentStatuses.push('canceled');
+    broken.rules[0].overrideReasons.push('because');
+    expect(() => loadSchedulingRules(JSON.stringify(broken))).toThrow(/canceled is not a code of http:\/\/hl7.org\/fhir\/appointmentstatus/);
+    expect(() => loadSchedulingRules(JSON.stringify(broken))).toThrow(/unknown override reason because/);
   });
 
   it('describes the service for discovery', () => {
@@ -190,6 +204,9 @@ describe('patient overlapping appointments', () => {
     expect(card.indicator).toBe('warning');
     expect(card.summary).toBe('The patient already has an appointment at 2030-03-04 14:30–15:00 (-05:00)');
     expect(card.detail).toContain('2030-03-04 14:00–15:00 (-05:00)');
+    // with the prefetched Patient, the card names them
+    const named = await bookWith(true, { patient: 'P', practitioner: 'drA', day: MON, from: '14:30', to: '15:00', slot: 'S1430' });
+    expect(named.cards[0].summary).toBe('Pat Lee already has an appointment at 2030-03-04 14:30–15:00 (-05:00)');
     expect(card.detail).toContain('Dr Ben Hale');
     expect(card.detail).toContain(`Appointment/${ids.Y1}`);
     expect(r.fired[0].why).toContain(`Patient/${ids.P}`);
@@ -259,5 +276,43 @@ describe("outside the practitioner's schedule", () => {
   it('does not repeat a busy Slot whose holder the double-booking card names', async () => {
     const r = await book({ patient: 'P', practitioner: 'drA', day: MON, from: '09:00', to: '09:30', slot: 'S0900' });
     expect(ruleIds(r)).toEqual(['scheduling/practitioner-double-booking']);
+  });
+});
+
+describe('over HTTP: POST /cds-services/appointment-book', () => {
+  it('is listed by discovery, and answers a double-booking with a card that has a uuid and the next free slot', async () => {
+    const discovery = await t.http.get('/cds-services');
+    expect(discovery.status).toBe(200);
+    expect(discovery.body.services).toContainEqual(expect.objectContaining({ id: 'appointment-book', hook: 'appointment-book', prefetch: { patient: 'Patient/{{context.patientId}}' } }));
+
+    const proposal = { resourceType: 'Appointment', id: 'proposed-http', ...appointment({ patient: 'P', practitioner: 'drA', day: MON, from: '09:00', to: '09:30' }), status: 'proposed' };
+    const res = await t.http
+      .post('/cds-services/appointment-book')
+      .set('Content-Type', 'application/json')
+      .send({
+        hook: 'appointment-book',
+        hookInstance: crypto.randomUUID(),
+        fhirServer: 'http://localhost/fhir',
+        fhirAuthorization: { access_token: 'open-mode', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'cds-test' },
+        context: { userId: `Practitioner/${ids.drA}`, patientId: ids.P, appointments: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: proposal }] } },
+      });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.cards).toHaveLength(1);
+    const card = res.body.cards[0];
+    expect(card.uuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(card.indicator).toBe('warning');
+    expect(card.summary).toBe('Dr Ada Okafor is already booked at 2030-03-04 09:00–09:30 (-05:00)');
+    expect(card.detail).toContain(`Appointment/${ids.X1}`);
+    const update = card.suggestions.find((s: { actions?: { type: string }[] }) => s.actions?.[0]?.type === 'update');
+    expect(update.uuid).toBeDefined();
+    expect(update.actions[0].resource).toMatchObject({ id: 'proposed-http', start: at(MON, '09:30'), slot: [{ reference: `Slot/${ids.S0930}` }] });
+
+    // the decision is recorded: the rule that fired, its version and why
+    await t.server.app.audit.flush();
+    const { rows } = await t.db.db.query<{ content: any }>(`SELECT content FROM resources WHERE resource_type = 'AuditEvent' AND content::text LIKE $1`, [`%${card.uuid}%`]);
+    expect(rows).toHaveLength(1);
+    const fired = rows[0].content.entity.find((x: any) => x.name === 'scheduling/practitioner-double-booking');
+    expect(fired.description).toContain(`Appointment/${ids.X1}`);
+    expect(fired.detail).toEqual([{ type: 'version', valueString: rules.version }]);
   });
 });

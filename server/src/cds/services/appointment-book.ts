@@ -7,6 +7,8 @@
 // (one ends when the next starts) never conflict.
 import { readFileSync } from 'node:fs';
 import type { Appointment, Bundle, Coding, Patient, Practitioner, Reference, Resource, Schedule, Slot } from '@medplum/fhirtypes';
+import { shippedTerminology } from '../../terminology/service.js';
+import { CDS_RULE_SYSTEM } from '../records.js';
 import type { CdsAction, CdsCard, CdsInput, CdsService, CdsServiceResult, CdsSuggestion, FhirReader, FiredRule } from '../types.js';
 
 // ---- rules data ----------------------------------------------------------------------------------
@@ -19,7 +21,6 @@ interface SchedulingRule {
   description: string;
   indicator: CdsCard['indicator'];
   indicatorWhenBlocked?: CdsCard['indicator'];
-  topic: { code: string; display: string };
   summary: string;
   overrideReasons: string[];
 }
@@ -42,16 +43,41 @@ export interface SchedulingRules {
   };
   overrideReasonSystem: string;
   overrideReasons: { code: string; display: string }[];
-  topicSystem: string;
   rules: SchedulingRule[];
 }
 
-export function loadSchedulingRules(): SchedulingRules {
-  const rules = JSON.parse(readFileSync(new URL('../rules/scheduling.json', import.meta.url), 'utf8')) as SchedulingRules;
-  const known = new Set(rules.overrideReasons.map((r) => r.code));
-  for (const rule of rules.rules) {
-    for (const code of rule.overrideReasons) if (!known.has(code)) throw new Error(`scheduling.json: rule ${rule.id} names unknown override reason ${code}`);
+const OVERRIDE_REASON_SYSTEM = 'https://meridian.dev/fhir/CodeSystem/cds-override-reason';
+const RULE_IDS: RuleId[] = ['scheduling/practitioner-double-booking', 'scheduling/patient-overlap', 'scheduling/no-schedule', 'scheduling/slot-unavailable', 'scheduling/outside-slots'];
+const INDICATORS = new Set(['info', 'warning', 'critical']);
+
+/** Reads ../rules/scheduling.json and checks it: a version and sources, every rule the service applies, known indicators and
+ *  override reasons, and every status it names a code of the FHIR R4 code systems in the shipped terminology. */
+export function loadSchedulingRules(text = readFileSync(new URL('../rules/scheduling.json', import.meta.url), 'utf8')): SchedulingRules {
+  const rules = JSON.parse(text) as SchedulingRules;
+  const problems: string[] = [];
+  if (typeof rules.version !== 'string' || !rules.version) problems.push('no version');
+  if (!Array.isArray(rules.sources) || !rules.sources.length) problems.push('no sources');
+  if (rules.overrideReasonSystem !== OVERRIDE_REASON_SYSTEM) problems.push(`overrideReasonSystem must be ${OVERRIDE_REASON_SYSTEM}`);
+  const known = new Set((rules.overrideReasons ?? []).map((r) => r.code));
+  for (const id of RULE_IDS) if (!rules.rules?.some((r) => r.id === id)) problems.push(`no rule ${id}`);
+  for (const rule of rules.rules ?? []) {
+    if (!INDICATORS.has(rule.indicator) || (rule.indicatorWhenBlocked && !INDICATORS.has(rule.indicatorWhenBlocked))) problems.push(`${rule.id}: unknown indicator`);
+    for (const code of rule.overrideReasons ?? []) if (!known.has(code)) problems.push(`${rule.id}: unknown override reason ${code}`);
   }
+  const terminology = shippedTerminology();
+  const codes = (system: string, list: string[], path: string) => {
+    const cs = terminology.codeSystem(system);
+    if (!cs) problems.push(`${path}: code system ${system} is not shipped`);
+    else for (const code of list) if (!cs.get(code)) problems.push(`${path}: ${code} is not a code of ${system}`);
+  };
+  const s = rules.settings;
+  codes('http://hl7.org/fhir/appointmentstatus', s.inactiveAppointmentStatuses, 'settings.inactiveAppointmentStatuses');
+  codes('http://hl7.org/fhir/slotstatus', [...s.bookableSlotStatuses, ...s.blockedSlotStatuses], 'settings.*SlotStatuses');
+  codes('http://hl7.org/fhir/participationstatus', [s.declinedParticipantStatus], 'settings.declinedParticipantStatus');
+  for (const k of ['searchLookbackHours', 'defaultAppointmentMinutes', 'nextFreeSlotSearchDays', 'nextFreeSlotCandidates', 'maxConflictsListed'] as const) {
+    if (!(Number.isFinite(s[k]) && s[k] > 0)) problems.push(`settings.${k} must be a positive number`);
+  }
+  if (problems.length) throw new Error(`CDS rules scheduling.json (version ${rules.version}):\n  ${problems.join('\n  ')}`);
   return rules;
 }
 
@@ -357,7 +383,8 @@ export function appointmentBookService(rules: SchedulingRules = loadSchedulingRu
           summary: clip(summary, 140),
           detail: `${detail}\n\n*${r.title}* — Meridian scheduling rules ${rules.version}, rule \`${r.id}\`.`,
           indicator: r.indicator,
-          source: { label: 'Meridian scheduling rules', topic: { system: rules.topicSystem, code: r.topic.code, display: r.topic.display } },
+          // the topic is the rule, in the system the decision records (AuditEvents) name fired rules with
+          source: { label: 'Meridian scheduling rules', topic: { system: CDS_RULE_SYSTEM, code: r.id, display: r.title } },
           overrideReasons: r.overrideReasons.map((code): Coding => ({ system: rules.overrideReasonSystem, code, display: reasonDisplay.get(code) })),
         };
         if (suggestions.length) {
