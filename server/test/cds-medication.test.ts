@@ -37,7 +37,7 @@ const noFhir: FhirReader = {
   },
 };
 
-const bundle = (...resources: Resource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', total: resources.length, entry: resources.map((resource) => ({ resource })) });
+const bundle = (...resources: Resource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', total: resources.length, ...(resources.length ? { entry: resources.map((resource) => ({ resource })) } : {}) });
 
 interface DoseSpec {
   value: number;
@@ -530,7 +530,7 @@ describe('over HTTP', () => {
     const repo = t.server.app.repo;
     const pid = (await repo.create({ resourceType: 'Patient', birthDate: '1950-03-01', gender: 'male' } as Patient)).resource.id!;
     const subject = { reference: `Patient/${pid}` };
-    const store = (r: Resource) => repo.create({ ...r, id: undefined, subject, patient: r.resourceType === 'AllergyIntolerance' ? subject : undefined } as Resource);
+    const store = (r: Resource) => repo.create({ ...r, id: undefined, ...(r.resourceType === 'AllergyIntolerance' ? { patient: subject } : { subject }) } as unknown as Resource);
     await store(active('855332'));
     await store({ ...active('312961'), status: 'stopped' });
     await store(allergy(SNOMED, PENICILLIN));
