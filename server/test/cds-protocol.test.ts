@@ -205,6 +205,24 @@ describe('malformed requests: 400 with a message, the service never runs', () =>
     expect(type.status).toBe(415);
   });
 
+  it('resources sent are checked against the R4 definitions: wrong types and unknown elements are 400, a draft missing required elements is not', async () => {
+    const send = async (draft: object) =>
+      cds
+        .post('/cds-services/test-long')
+        .set('Authorization', await auth({ aud: `${ORIGIN}/cds-services/test-long` }))
+        .send({ hook: 'order-sign', hookInstance: randomUUID(), context: { userId: 'Practitioner/1', patientId: 'p1', draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: draft }] } } });
+    const wrong = await send({ resourceType: 'MedicationRequest', status: 'draft', intent: 'order', subject: { reference: 'Patient/p1' }, medicationCodeableConcept: 'warfarin', dosageInstruction: 5, foo: 1 });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.message).toMatch(/context.draftOrders is not valid FHIR: .*medicationCodeableConcept: not the element type FHIR defines/);
+    expect(wrong.body.message).toMatch(/dosageInstruction/);
+    // a draft without subject or medication passes validation (and reaches the service: 500 here, from its too-long card)
+    const draft = await send({ resourceType: 'MedicationRequest', status: 'draft', intent: 'order' });
+    expect(draft.status).not.toBe(400);
+    const prefetch = await cds.post('/cds-services/test-allergies').set('Authorization', await auth()).send(hookRequest({ prefetch: { patient: { resourceType: 'Patient', birthDate: 'yesterday' } } }));
+    expect(prefetch.status).toBe(400);
+    expect(prefetch.body.message).toMatch(/prefetch.patient is not valid FHIR: Patient.birthDate/);
+  });
+
   it('context per hook: order-sign needs draftOrders as a Bundle', async () => {
     const body = { hook: 'order-sign', hookInstance: randomUUID(), context: { userId: 'Practitioner/1', patientId: 'p1', draftOrders: { resourceType: 'Patient' } } };
     const res = await cds.post('/cds-services/test-long').set('Authorization', await auth({ aud: `${ORIGIN}/cds-services/test-long` })).send(body);

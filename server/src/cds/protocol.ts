@@ -3,6 +3,7 @@
 // a feedback request. Anything malformed is a CdsError 400 naming the field; nothing else reaches a
 // service. Pure functions.
 import type { Resource } from '@medplum/fhirtypes';
+import { validationIssues } from '../fhir/validate.js';
 import type { CdsCard, CdsRequest, CdsServiceResult, Hook } from './types.js';
 
 /** An error answered as JSON `{ "error": code, "message": text }` with its HTTP status. */
@@ -59,6 +60,33 @@ export const HOOK_CONTEXT: Record<Hook, Record<string, { check: FieldCheck; requ
   'encounter-discharge': { userId: { check: userId, required: true }, patientId: { check: id, required: true }, encounterId: { check: id, required: true } },
 };
 
+/**
+ * A resource the client sent (context Bundles, prefetch), checked against the R4 definitions for
+ * what would break the code reading it: unknown elements, wrong types, bad primitive values. Missing
+ * required elements, invariants and bindings are let through (draft orders are drafts).
+ */
+function assertWellTyped(resource: Resource, name: string): void {
+  let issues;
+  try {
+    issues = validationIssues(resource);
+  } catch {
+    throw badRequest(`${name} is not a FHIR resource Meridian can read`);
+  }
+  const broken = issues.filter(
+    (i) => (i.severity === 'error' || i.severity === 'fatal') && (i.code === 'structure' || i.code === 'value') && !/Missing required/i.test(i.diagnostics ?? ''),
+  );
+  if (!broken.length) return;
+  const seen = new Set<string>();
+  const listed: string[] = [];
+  for (const i of broken) {
+    const where = (i.expression?.[0] ?? resource.resourceType).replace(/\.\d+$/, '');
+    if (seen.has(where)) continue;
+    seen.add(where);
+    listed.push(`${where}: ${/Invalid additional property "\d+"/.test(i.diagnostics ?? '') ? 'not the element type FHIR defines' : i.diagnostics}`);
+  }
+  throw badRequest(`${name} is not valid FHIR: ${listed.slice(0, 3).join('; ')}${listed.length > 3 ? ` (and ${listed.length - 3} more)` : ''}`);
+}
+
 function isResource(v: unknown): v is Resource {
   return isObject(v) && typeof v.resourceType === 'string' && /^[A-Z][A-Za-z]{1,63}$/.test(v.resourceType);
 }
@@ -105,11 +133,13 @@ export function parseHookRequest(body: unknown, hook: Hook, prefetchKeys: string
       continue;
     }
     check(value, `context.${name}`);
+    if (check === bundle) assertWellTyped(value as Resource, `context.${name}`);
   }
   if (body.prefetch !== undefined) {
     if (!isObject(body.prefetch)) throw badRequest('prefetch must be an object of prefetch keys to FHIR resources (or null)');
     for (const [key, value] of Object.entries(body.prefetch)) {
       if (value !== null && !isResource(value)) throw badRequest(`prefetch.${key} must be a FHIR resource or null`);
+      if (value !== null) assertWellTyped(value as Resource, `prefetch.${key}`);
     }
   }
   const supplied = isObject(body.prefetch) ? body.prefetch : {};
