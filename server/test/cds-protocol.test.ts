@@ -263,6 +263,12 @@ describe('prefetch', () => {
     const card = res.body.cards[0];
     expect(card.uuid).toMatch(/^[0-9a-f-]{36}$/);
     expect(card.suggestions[0].uuid).toMatch(/^[0-9a-f-]{36}$/);
+    // the reads went through the FHIR API's own pipeline: each left its AuditEvent, naming the token's client
+    await t.server.app.audit.flush();
+    const { rows } = await t.db.db.query<{ content: any }>(
+      `SELECT content FROM resources WHERE resource_type = 'AuditEvent' AND content::text LIKE '%search-type%' AND content::text LIKE '%cds-full%' AND content::text LIKE '%AllergyIntolerance%'`,
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(1);
     // the service can read more through input.fhir, with the same token
     const reader = inputs.at(-1)!.fhir;
     expect((await reader.search('AllergyIntolerance?patient=' + patient)).length).toBe(1);
@@ -341,6 +347,14 @@ describe('client JWTs', () => {
     const jti = randomUUID();
     expect((await send(await auth({ jti }))).status).toBe(200);
     await refused(await auth({ jti }), /replay/);
+  });
+  it('a jti is refused by another app on the same database too (kept in the database, not in memory)', async () => {
+    const other = request(createApp(t.server.app, [allergyService]).callback());
+    const jti = randomUUID();
+    expect((await send(await auth({ jti }))).status).toBe(200);
+    const again = await other.post('/cds-services/test-allergies').set('Authorization', await auth({ jti })).send(hookRequest({ prefetch: { patient: null, allergies: null, user: null } }));
+    expect(again.status).toBe(401);
+    expect(again.body.message).toMatch(/replay/);
   });
   it('HS256 and alg none', async () => {
     const hs = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: 'ehr-key' }).setIssuer(ISS).setAudience(`${ORIGIN}/cds-services/test-allergies`).setIssuedAt().setExpirationTime('2m').setJti(randomUUID()).sign(new TextEncoder().encode('secret-secret-secret-secret-32by'));
