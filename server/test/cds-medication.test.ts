@@ -423,6 +423,15 @@ describe('dose range for age and weight', () => {
     expect((await sign({ ...chart, drafts: [draft('308191', { value: 1, unit: 'capsule', perDay: 3 })] })).cards).toEqual([]);
   });
 
+  it('a child with no body weight: an info card that the per-kg limits could not be checked (adults never get it)', async () => {
+    const r = await sign({ patient: childAged(5), drafts: [draft('308191', { value: 1, unit: 'capsule', perDay: 3 })] });
+    expectWellFormed(r);
+    expect(rulesOf(r)).toEqual(['dose/amoxicillin']);
+    expect(r.cards[0].indicator).toBe('info');
+    expect(r.cards[0].summary).toMatch(/not checked per kg: no body weight/);
+    expect((await sign({ drafts: [draft('308191', { value: 1, unit: 'capsule', perDay: 3 })] })).cards).toEqual([]);
+  });
+
   it('tramadol under 12 years is contraindicated (critical); at 30 years 50 mg four times a day is fine', async () => {
     const r = await sign({ patient: childAged(10), weight: [weight(32)], drafts: [draft('835603', { value: 1, unit: 'tablet', perDay: 4 })] });
     expectWellFormed(r);

@@ -692,6 +692,16 @@ function doses(ctx: Context, draft: Drug): void {
     const dailyLimit = dailies.sort((a, b) => a[0] - b[0])[0];
     if (singleLimit && single > singleLimit[0] + 1e-9) over.push(`single dose ${mg(single)} of ${ingName} is above ${mg(singleLimit[0])} (${singleLimit[1]})`);
     if (dailyLimit && daily !== undefined && daily > dailyLimit[0] + 1e-9) over.push(`daily dose ${mg(daily)} of ${ingName} is above ${mg(dailyLimit[0])} (${dailyLimit[1]})`);
+    if (!over.length && child && !weight && (rule.child?.maxSingleMgPerKg || rule.child?.maxDailyMgPerKg)) {
+      // The per-kg limits could not be checked: say so rather than stay silent.
+      fire(ctx, `${rule.id} weight ${draft.ref ?? draft.name}`, rule.id, file.version, `${draft.ref ?? 'draft'} ${draft.name} for a child aged ${ageYears!.toFixed(1)} years with no body weight recorded: per-kg limits not checked`, card({
+        summary: `Dose of ${ingName} not checked per kg: no body weight recorded for this child`,
+        indicator: 'info',
+        detail: [`**Record a body weight (LOINC ${WEIGHT}) to check this dose**`, '', `- The ${orderLabel(draft)}; ordered: ${given.map((g) => g.text).join('; ')}`, `- Child limits: ${[rule.child!.maxSingleMgPerKg && `${rule.child!.maxSingleMgPerKg} mg/kg per dose`, rule.child!.maxDailyMgPerKg && `${rule.child!.maxDailyMgPerKg} mg/kg/day`].filter(Boolean).join(', ')}`, '', sourceLine(file, rule.id, rule.source)].join('\n'),
+        source: cardSource(file, rule.id, rule.source, 'Dose range'),
+      }));
+      continue;
+    }
     if (!over.length) continue;
     const who = child ? `a child aged ${ageYears!.toFixed(1)} years${weight ? `, ${+weight.kg.toFixed(1)} kg` : ', no body weight recorded'}` : ageYears !== undefined ? `an adult aged ${Math.floor(ageYears)} years` : 'a patient of unknown age';
     fire(ctx, `${rule.id} dose ${draft.ref ?? draft.name}`, rule.id, file.version, `${draft.ref ?? 'draft'} ${draft.name}: ${over.join('; ')}; for ${who}`, card({
