@@ -281,12 +281,8 @@ export function loadMedicationRules(dir = RULES_DIR, terminology: ShippedTermino
   return rules;
 }
 
-let loaded: MedicationRules | undefined;
-/** The process's checked rules, loaded once. */
-export function medicationRules(): MedicationRules {
-  loaded ??= loadMedicationRules();
-  return loaded;
-}
+/** The process's checked rules, loaded when the services are: a rules file that does not match the terminology stops the server from starting. */
+export const MEDICATION_RULES: MedicationRules = loadMedicationRules();
 
 // ---- the facts the rules read ----
 
@@ -750,7 +746,7 @@ export function draftOrders(input: CdsInput): MedicationRequest[] {
  * Runs every medication rule on the drafts to check (order-select: the selected ones; order-sign: all),
  * against the active orders, the other drafts, the allergies, the age and weight and the renal function.
  */
-export function runMedicationRules(input: CdsInput, check: (draft: MedicationRequest) => boolean, rules: MedicationRules = medicationRules()): CdsServiceResult {
+export function runMedicationRules(input: CdsInput, check: (draft: MedicationRequest) => boolean, rules: MedicationRules = MEDICATION_RULES): CdsServiceResult {
   const terminology = shippedTerminology();
   const orders = draftOrders(input);
   const drafts = orders.map((o) => drugOf(o, true, terminology));
