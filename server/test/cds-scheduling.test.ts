@@ -1,13 +1,14 @@
 // The appointment-book CDS service against a real Meridian as its FHIR server: a practitioner with a
 // Schedule and Slots on one clinic day, appointments of the practitioner and of the patient, and
 // proposals that trigger, and do not trigger, each rule of server/src/cds/rules/scheduling.json.
-import type { Appointment, Bundle, Patient, Slot } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, Patient, Practitioner, Schedule, Slot } from '@medplum/fhirtypes';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFhirReader } from '../src/cds/fhir-reader.js';
 import { appointmentBook, loadSchedulingRules } from '../src/cds/services/appointment-book.js';
 import type { CdsInput, CdsServiceResult, FhirReader } from '../src/cds/types.js';
 import { FHIR_JSON, testServer, type TestServer } from './harness.js';
+import { storeSeedPopulation } from './seed-population.js';
 
 const rules = loadSchedulingRules();
 const NOW = new Date('2030-03-01T12:00:00Z');
@@ -314,5 +315,62 @@ describe('over HTTP: POST /cds-services/appointment-book', () => {
     const fired = rows[0].content.entity.find((x: any) => x.name === 'scheduling/practitioner-double-booking');
     expect(fired.description).toContain(`Appointment/${ids.X1}`);
     expect(fired.detail).toEqual([{ type: 'version', valueString: rules.version }]);
+  });
+});
+
+describe('on a generated practice (seed/): Schedules of 30-minute Slots, appointments holding them, hospitalists without a Schedule', () => {
+  const SEED_NOW = new Date('2030-06-03T12:00:00Z');
+  let fresh: string;
+  beforeAll(async () => {
+    await storeSeedPopulation(t.server.app.db, 'http://localhost/fhir', { patients: 20, seed: 'cds-scheduling', asOf: '2030-06-03' });
+    fresh = await post('Patient', { name: [{ given: ['Nova'], family: 'Reyes' }] });
+  }, 120_000);
+
+  const propose = async (a: Partial<Appointment>): Promise<CdsServiceResult> => {
+    const proposal = { resourceType: 'Appointment', id: 'proposed-seed', status: 'proposed', ...a } as Appointment;
+    return appointmentBook.run({
+      request: { hook: 'appointment-book', hookInstance: crypto.randomUUID(), context: { userId: 'Practitioner/x', patientId: fresh, appointments: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: proposal }] } } },
+      prefetch: { patient: null },
+      fhir,
+      now: SEED_NOW,
+    });
+  };
+  const people = (practitioner: string) => [
+    { actor: { reference: `Patient/${fresh}` }, status: 'accepted' as const },
+    { actor: { reference: practitioner }, status: 'accepted' as const },
+  ];
+
+  it("a booked future appointment's practitioner and time is a double-booking; its free Slot is not", async () => {
+    const booked = (await fhir.search<Appointment>(`Appointment?status=booked&date=ge${encodeURIComponent(SEED_NOW.toISOString())}&_count=50`, 50))[0];
+    expect(booked).toBeDefined();
+    const practitioner = booked.participant!.find((p) => p.actor?.reference?.startsWith('Practitioner/'))!.actor!.reference!;
+    const clash = await propose({ start: booked.start, end: booked.end, participant: people(practitioner) });
+    expect(ruleIds(clash)).toEqual(['scheduling/practitioner-double-booking']);
+    expect(clash.cards[0].detail).toContain(`Appointment/${booked.id}`);
+    const next = moved(clash);
+    expect(next).toBeDefined();
+    const slot = (await t.http.get(`/fhir/${next!.slot![0].reference}`)).body as Slot;
+    expect(slot.status).toBe('free');
+    expect(slot.start).toBe(next!.start);
+
+    // the suggested slot, proposed as such, passes every rule
+    const onFree = await propose({ start: slot.start, end: slot.end, slot: [{ reference: `Slot/${slot.id}` }], participant: people(practitioner) });
+    expect(onFree.fired).toEqual([]);
+  });
+
+  it('lunch time on a clinic day is outside the bookable slots; a hospitalist has no schedule', async () => {
+    const slot = (await fhir.search<Slot>(`Slot?status=free&start=ge${encodeURIComponent(SEED_NOW.toISOString())}&_count=1`, 1))[0];
+    const schedule = (await t.http.get(`/fhir/${slot.schedule.reference}`)).body as Schedule;
+    const practitioner = schedule.actor.find((a) => a.reference?.startsWith('Practitioner/'))!.reference!;
+    const day = slot.start!.slice(0, 10);
+    const offset = slot.start!.slice(19);
+    const lunch = await propose({ start: `${day}T12:00:00${offset}`, end: `${day}T12:30:00${offset}`, participant: people(practitioner) });
+    expect(ruleIds(lunch)).toEqual(['scheduling/outside-slots']);
+
+    const withSchedule = new Set((await fhir.search<Schedule>('Schedule?_count=100', 100)).flatMap((s) => s.actor.map((a) => a.reference)));
+    const hospitalist = (await fhir.search<Practitioner>('Practitioner?_count=100', 100)).find((p) => !withSchedule.has(`Practitioner/${p.id}`));
+    expect(hospitalist).toBeDefined();
+    const ward = await propose({ start: `${day}T12:00:00${offset}`, end: `${day}T12:30:00${offset}`, participant: people(`Practitioner/${hospitalist!.id}`) });
+    expect(ruleIds(ward)).toEqual(['scheduling/no-schedule']);
   });
 });
