@@ -77,7 +77,7 @@ beforeAll(async () => {
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-cds-interop-'));
   const cdsClients = path.join(dir, 'cds-clients.json');
-  fs.writeFileSync(cdsClients, JSON.stringify({ clients: [{ iss: ISS, jku: [jku] }] }));
+  fs.writeFileSync(cdsClients, JSON.stringify({ clients: [{ iss: ISS, jku: [jku] }, { iss: `${ISS}/by-jwks-uri`, jwks_uri: jku }] }));
   const authClients = path.join(dir, 'clients.json');
   fs.writeFileSync(authClients, JSON.stringify([{ client_id: 'ehr', client_secret: 'ehr-secret-0123456789', token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }]));
   const port = await freePort();
@@ -158,6 +158,24 @@ describe('a CDS client written from the specification', () => {
       feedback: [{ card: res.body.cards[0].uuid, outcome: 'overridden', overrideReason: { userComment: 'done at another clinic' }, outcomeTimestamp: new Date().toISOString() }],
     });
     expect(fb.status).toBe(200);
+  });
+
+  it('a client registered with a jwks_uri signs without a jku header', async () => {
+    const url = `${root}/cds-services/${service.id}`;
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES384', kid: 'spec-client-1' })
+      .setIssuer(`${ISS}/by-jwks-uri`)
+      .setAudience(url)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .setJti(randomUUID())
+      .sign(privateKey);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` },
+      body: JSON.stringify({ hook: 'patient-view', hookInstance: randomUUID(), context: { userId: 'Practitioner/x', patientId: patient }, prefetch: Object.fromEntries(Object.keys(service.prefetch ?? {}).map((k) => [k, null])) }),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
   });
 
   it('is refused with a JWT the server cannot trust (a jku it did not register)', async () => {

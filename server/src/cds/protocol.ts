@@ -63,7 +63,8 @@ export const HOOK_CONTEXT: Record<Hook, Record<string, { check: FieldCheck; requ
 /**
  * A resource the client sent (context Bundles, prefetch), checked against the R4 definitions for
  * what would break the code reading it: unknown elements, wrong types, bad primitive values. Missing
- * required elements, invariants and bindings are let through (draft orders are drafts).
+ * required elements, empty arrays, invariants and bindings are let through (draft orders are drafts;
+ * clients send `entry: []`).
  */
 function assertWellTyped(resource: Resource, name: string): void {
   let issues;
@@ -73,7 +74,7 @@ function assertWellTyped(resource: Resource, name: string): void {
     throw badRequest(`${name} is not a FHIR resource Meridian can read`);
   }
   const broken = issues.filter(
-    (i) => (i.severity === 'error' || i.severity === 'fatal') && (i.code === 'structure' || i.code === 'value') && !/Missing required/i.test(i.diagnostics ?? ''),
+    (i) => (i.severity === 'error' || i.severity === 'fatal') && (i.code === 'structure' || i.code === 'value') && !/Missing required|may not be empty/i.test(i.diagnostics ?? ''),
   );
   if (!broken.length) return;
   const seen = new Set<string>();
