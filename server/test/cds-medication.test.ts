@@ -562,4 +562,14 @@ describe('over HTTP', () => {
     const renalCard = (res.body.cards as CdsCard[]).find((c) => c.source.topic?.code === 'renal/nsaid-avoid')!;
     expect(renalCard.detail).toMatch(/eGFR 26 mL\/min\/1\.73m2 on 2026-10-02/);
   });
+
+  it("a suggested replacement MedicationRequest is accepted by Meridian's validator", async () => {
+    const pid = (await t.server.app.repo.create({ resourceType: 'Patient', birthDate: '1950-03-01', gender: 'male' } as Patient)).resource.id!;
+    const d = { ...draft('197517', { value: 1, unit: 'tablet', perDay: 2 }, 'c9'), subject: { reference: `Patient/${pid}` } };
+    const r = await sign({ drafts: [d], active: [active('312961')] });
+    const replacement = r.cards[0].suggestions![0].actions![0].resource as MedicationRequest;
+    const res = await t.http.put(`/fhir/MedicationRequest/${replacement.id}`).set('content-type', 'application/fhir+json').send(replacement);
+    expect([200, 201], JSON.stringify(res.body)).toContain(res.status);
+    expect(res.body.medicationCodeableConcept.coding[0].code).toBe('308460');
+  });
 });
