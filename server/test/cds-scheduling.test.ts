@@ -166,6 +166,19 @@ describe('practitioner double-booking', () => {
     expect(card.suggestions?.find((s) => s.actions?.[0]?.type === 'delete')?.actions?.[0]?.resourceId).toEqual(['Appointment/proposed-1']);
   });
 
+  it('reads a PractitionerRole participant as its practitioner', async () => {
+    const role = await post('PractitionerRole', { practitioner: { reference: `Practitioner/${ids.drA}` } });
+    const proposal = { resourceType: 'Appointment', id: 'proposed-role', status: 'proposed', start: at(MON, '09:00'), end: at(MON, '09:30'),
+      participant: [{ actor: { reference: `Patient/${ids.P}` }, status: 'accepted' }, { actor: { reference: `PractitionerRole/${role}` }, status: 'accepted' }] } as Appointment;
+    const r = await appointmentBook.run({
+      request: { hook: 'appointment-book', hookInstance: crypto.randomUUID(), context: { userId: `Practitioner/${ids.drA}`, patientId: ids.P, appointments: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: proposal }] } } },
+      prefetch: { patient: null },
+      fhir,
+      now: NOW,
+    });
+    expect(ruleIds(r)).toEqual(['scheduling/practitioner-double-booking']);
+  });
+
   it('does not fire on touching times (one ends when the other starts)', async () => {
     const r = await book({ patient: 'P', practitioner: 'drA', day: MON, from: '09:30', to: '10:00', slot: 'S0930' });
     expect(r.fired).toEqual([]);

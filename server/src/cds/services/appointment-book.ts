@@ -6,7 +6,7 @@
 // Times are compared as instants: [start, end) intervals in milliseconds, so touching appointments
 // (one ends when the next starts) never conflict.
 import { readFileSync } from 'node:fs';
-import type { Appointment, Bundle, Coding, Patient, Practitioner, Reference, Resource, Schedule, Slot } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, Coding, Patient, Practitioner, PractitionerRole, Reference, Resource, Schedule, Slot } from '@medplum/fhirtypes';
 import { shippedTerminology } from '../../terminology/service.js';
 import { CDS_RULE_SYSTEM } from '../records.js';
 import type { CdsAction, CdsCard, CdsInput, CdsService, CdsServiceResult, CdsSuggestion, FhirReader, FiredRule } from '../types.js';
@@ -183,6 +183,7 @@ export function appointmentBookService(rules: SchedulingRules = loadSchedulingRu
       const now = input.now.getTime();
       const cards: CdsCard[] = [];
       const fired: FiredRule[] = [];
+      const nextSlots = new Map<string, Promise<{ start: string; end: string; slots: Slot[] } | undefined>>();
       const names = new Map<string, Promise<string>>();
       const practitionerName = (id: string, ref?: Reference): Promise<string> => {
         let name = names.get(id);
@@ -197,9 +198,18 @@ export function appointmentBookService(rules: SchedulingRules = loadSchedulingRu
       );
 
       const prefetched = input.prefetch.patient;
-      const patientName = (prefetched?.resourceType === 'Patient' && humanName(prefetched)) || 'The patient';
+      /** The prefetched Patient's name when it is the patient in question. */
+      const patientName = (id: string): string => (prefetched?.resourceType === 'Patient' && prefetched.id === id && humanName(prefetched)) || 'The patient';
       const patientId = typeof input.request.context.patientId === 'string' ? input.request.context.patientId : undefined;
       const proposals = proposalsOf(input.request.context.appointments, settings.defaultAppointmentMinutes, declined, inactive, patientId);
+      // a PractitionerRole participant stands for its practitioner
+      for (const p of proposals) {
+        for (const roleId of participantIds(p.appointment, 'PractitionerRole', declined)) {
+          const role = await fhir.read<PractitionerRole>('PractitionerRole', roleId);
+          const id = refId(role?.practitioner, 'Practitioner');
+          if (id && !p.practitioners.includes(id)) p.practitioners.push(id);
+        }
+      }
 
       const describe = async (a: Appointment, proposed: boolean): Promise<string> => {
         const who = await Promise.all(
@@ -252,7 +262,7 @@ export function appointmentBookService(rules: SchedulingRules = loadSchedulingRu
           const firstPractitioner = p.practitioners[0];
           const pname = firstPractitioner ? await practitionerName(firstPractitioner, participantRef(a, firstPractitioner)) : '';
           cards.push(
-            card(r, fill(r.summary, { patient: patientName, when }), `${escapeMd(patientName)} already has ${conflicts.length === 1 ? 'an appointment' : `${conflicts.length} appointments`} overlapping the proposed ${when}:\n\n${await conflictList(conflicts)}`,
+            card(r, fill(r.summary, { patient: patientName(patient), when }), `${escapeMd(patientName(patient))} already has ${conflicts.length === 1 ? 'an appointment' : `${conflicts.length} appointments`} overlapping the proposed ${when}:\n\n${await conflictList(conflicts)}`,
               await suggestions(firstPractitioner, pname)),
           );
           fired.push({ rule: r.id, version: rules.version, why: `${proposalName} (${a.start}–${a.end ?? '?'}) for Patient/${patient} overlaps ${whyList(conflicts)}` });
@@ -398,7 +408,10 @@ export function appointmentBookService(rules: SchedulingRules = loadSchedulingRu
       async function alternatives(p: Proposal, practitioner: string | undefined, name: string, all: Proposal[], at: Date): Promise<CdsSuggestion[]> {
         const out: CdsSuggestion[] = [];
         if (practitioner) {
-          const next = await nextFreeSlot(p, practitioner, all, at);
+          const key = `${p.index}|${practitioner}`;
+          let found = nextSlots.get(key);
+          if (!found) nextSlots.set(key, (found = nextFreeSlot(p, practitioner, all, at)));
+          const next = await found;
           if (next) {
             const moved: Appointment = { ...p.appointment, start: next.start, end: next.end, slot: next.slots.map((s) => ({ reference: `Slot/${s.id}` })) };
             const action: CdsAction = { type: 'update', description: `Move the proposed appointment to ${formatWhen(next.start, next.end)} with ${name}`, resource: moved };
