@@ -4,6 +4,8 @@
 // stands in for the real ones (which have tests of their own).
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
@@ -307,6 +309,33 @@ describe('prefetch', () => {
     const res = await cds.post('/cds-services/test-allergies').set('Authorization', await auth()).send(hookRequest());
     expect(res.status).toBe(412);
     expect(res.body.message).toMatch(/no fhirServer/);
+  });
+
+  it('another FHIR server (allowed on this machine by the setting): fetched over HTTP with the token; one that answers no FHIR is 412, not 500', async () => {
+    const seen: { url?: string; auth?: string }[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push({ url: req.url, auth: req.headers.authorization });
+      res.setHeader('content-type', 'application/fhir+json');
+      if (req.url!.startsWith('/r4/Patient/')) res.end(JSON.stringify({ resourceType: 'Patient', id: patient }));
+      else if (req.url!.startsWith('/r4/AllergyIntolerance')) res.end(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: [] }));
+      else if (req.url!.startsWith('/r4/Practitioner/')) { res.statusCode = 404; res.end('{}'); }
+      else res.end('<html>not FHIR</html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const allowed = request(createApp({ ...t.server.app, config: { ...t.server.app.config, cdsAuth: 'open', cdsAllowPrivateFhirServer: true } }, [allergyService]).callback());
+      const fhirAuthorization = { access_token: 'remote-token', token_type: 'Bearer', expires_in: 300, scope: 's', subject: 'x' };
+      const ok = await allowed.post('/cds-services/test-allergies').send(hookRequest({ fhirServer: `${base}/r4`, fhirAuthorization }));
+      expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+      expect(inputs.at(-1)!.prefetch).toMatchObject({ patient: { id: patient }, allergies: { resourceType: 'Bundle' }, user: null });
+      expect(seen.every((r) => r.auth === 'Bearer remote-token')).toBe(true);
+      const bad = await allowed.post('/cds-services/test-allergies').send(hookRequest({ fhirServer: `${base}/other`, fhirAuthorization }));
+      expect(bad.status).toBe(412);
+      expect(bad.body.message).toMatch(/did not answer a FHIR resource/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('another FHIR server on this machine is refused (SSRF)', async () => {

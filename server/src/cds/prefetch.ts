@@ -76,6 +76,10 @@ async function checkRemote(base: string, allowPrivate: boolean): Promise<void> {
   if (addresses.some(isPrivateAddress)) throw refused();
 }
 
+function isResourceBody(body: unknown): body is Resource {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && typeof (body as { resourceType?: unknown }).resourceType === 'string';
+}
+
 function isSearch(query: string): boolean {
   const [path] = query.split('?');
   return query.includes('?') || path.replace(/^\/+|\/+$/g, '').split('/').length !== 2;
@@ -95,7 +99,7 @@ export async function fillPrefetch(
   const supplied = request.prefetch ?? {};
   await Promise.all(
     Object.entries(templates).map(async ([key, template]) => {
-      if (key in supplied) {
+      if (Object.hasOwn(supplied, key)) {
         filled[key] = supplied[key] ?? null;
         return;
       }
@@ -113,7 +117,8 @@ export async function fillPrefetch(
       if (res.status !== 200) {
         throw new CdsError(412, 'prefetch_failed', `prefetch ${key} (${query}) could not be fetched from fhirServer: it answered ${res.status}`);
       }
-      filled[key] = res.body as Resource;
+      if (!isResourceBody(res.body)) throw new CdsError(412, 'prefetch_failed', `prefetch ${key} (${query}): fhirServer did not answer a FHIR resource`);
+      filled[key] = res.body;
     }),
   );
   return filled;
@@ -133,6 +138,7 @@ export function readerOver(get: FhirGet | undefined, base: string | undefined): 
       for (let page = 0; next && found.length < max && page < MAX_PAGES; page++) {
         const res = await get(next);
         if (res.status !== 200) throw new CdsError(412, 'fhir_read_failed', `A search the service needs (${query.split('?')[0]}) answered ${res.status}`);
+        if (!isResourceBody(res.body) || res.body.resourceType !== 'Bundle') throw new CdsError(412, 'fhir_read_failed', `A search the service needs (${query.split('?')[0]}) did not answer a Bundle`);
         const bundle = res.body as Bundle<T>;
         for (const e of bundle.entry ?? []) if (e.resource && e.search?.mode !== 'include' && e.search?.mode !== 'outcome') found.push(e.resource);
         const link = bundle.link?.find((l) => l.relation === 'next')?.url;
@@ -145,6 +151,7 @@ export function readerOver(get: FhirGet | undefined, base: string | undefined): 
       const res = await get(`${type}/${encodeURIComponent(id)}`);
       if (res.status === 404 || res.status === 410) return undefined;
       if (res.status !== 200) throw new CdsError(412, 'fhir_read_failed', `A read the service needs (${type}) answered ${res.status}`);
+      if (!isResourceBody(res.body)) throw new CdsError(412, 'fhir_read_failed', `A read the service needs (${type}) did not answer a FHIR resource`);
       return res.body as T;
     },
   };

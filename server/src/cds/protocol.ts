@@ -144,7 +144,7 @@ export function parseHookRequest(body: unknown, hook: Hook, prefetchKeys: string
     }
   }
   const supplied = isObject(body.prefetch) ? body.prefetch : {};
-  const missing = prefetchKeys.filter((k) => !(k in supplied));
+  const missing = prefetchKeys.filter((k) => !Object.hasOwn(supplied, k));
   if (missing.length && body.fhirServer !== undefined && body.fhirAuthorization === undefined) {
     throw badRequest(`fhirAuthorization is required: prefetch ${missing.join(', ')} is missing and must be fetched from fhirServer`);
   }

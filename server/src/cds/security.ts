@@ -105,7 +105,7 @@ export class CdsAuthenticator {
     }
     const now = Math.floor(Date.now() / 1000);
     if (typeof payload.exp !== 'number' || payload.exp > now + MAX_LIFETIME_S + SKEW_S) throw unauthorized('The JWT exp must be at most 5 minutes ahead');
-    if (typeof payload.jti !== 'string' || payload.jti === '') throw unauthorized('The JWT must carry a jti');
+    if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 255) throw unauthorized('The JWT must carry a jti (at most 255 characters)');
     await this.firstUse(client.iss, payload.jti, payload.exp);
     return { iss: client.iss, open: false };
   }
@@ -150,7 +150,7 @@ export class CdsAuthenticator {
     }
     const { rows } = await this.db.query(
       'INSERT INTO cds_jti (iss, jti, expires) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING jti',
-      [iss, jti.slice(0, 500), new Date((exp + SKEW_S) * 1000).toISOString()],
+      [iss, jti, new Date((exp + SKEW_S) * 1000).toISOString()],
     );
     if (!rows.length) throw unauthorized('The JWT jti was used before (replay)');
   }
