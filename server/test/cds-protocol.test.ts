@@ -265,6 +265,7 @@ describe('prefetch', () => {
     const card = res.body.cards[0];
     expect(card.uuid).toMatch(/^[0-9a-f-]{36}$/);
     expect(card.suggestions[0].uuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(card.selectionBehavior).toBe('at-most-one'); // suggestions, and the service gave none
     // the reads went through the FHIR API's own pipeline: each left its AuditEvent, naming the token's client
     await t.server.app.audit.flush();
     const { rows } = await t.db.db.query<{ content: any }>(

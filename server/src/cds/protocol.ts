@@ -202,5 +202,20 @@ export function checkResult(result: CdsServiceResult, serviceId: string): void {
     if (typeof card.summary !== 'string' || card.summary === '' || card.summary.length > 140) throw new Error(`CDS service ${serviceId}: card ${i} summary is empty or over 140 characters`);
     if (!INDICATORS.has(card.indicator)) throw new Error(`CDS service ${serviceId}: card ${i} indicator "${card.indicator}" is not info, warning or critical`);
     if (!card.source || typeof card.source.label !== 'string') throw new Error(`CDS service ${serviceId}: card ${i} has no source.label`);
+    for (const s of card.suggestions ?? []) {
+      if (typeof s.label !== 'string' || !s.label) throw new Error(`CDS service ${serviceId}: card ${i} has a suggestion without a label`);
+      for (const a of s.actions ?? []) {
+        if (!['create', 'update', 'delete'].includes(a.type)) throw new Error(`CDS service ${serviceId}: card ${i} has an action of type "${a.type}"`);
+      }
+    }
+    if (card.selectionBehavior !== undefined && card.selectionBehavior !== 'at-most-one' && card.selectionBehavior !== 'any') {
+      throw new Error(`CDS service ${serviceId}: card ${i} selectionBehavior "${card.selectionBehavior}"`);
+    }
+    for (const l of card.links ?? []) {
+      if (typeof l.label !== 'string' || typeof l.url !== 'string' || (l.type !== 'absolute' && l.type !== 'smart')) throw new Error(`CDS service ${serviceId}: card ${i} has a link without label, url or type absolute|smart`);
+    }
+    for (const r of card.overrideReasons ?? []) {
+      if (!r || typeof r.code !== 'string') throw new Error(`CDS service ${serviceId}: card ${i} has an override reason without a code`);
+    }
   });
 }

@@ -100,6 +100,8 @@ export function cdsRoutes({ app, services, self }: CdsRouterOptions): Koa.Middle
     for (const card of result.cards) {
       card.uuid ??= randomUUID();
       for (const s of card.suggestions ?? []) s.uuid ??= randomUUID();
+      // CDS Hooks 2.0: with suggestions, selectionBehavior must be given; the cautious one when a service left it out
+      if (card.suggestions?.length) card.selectionBehavior ??= 'at-most-one';
     }
     app.audit.record([invocationEvent(who, service.id, request, result.fired, result.cards)]);
     ctx.status = 200;
