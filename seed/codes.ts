@@ -40,6 +40,9 @@ export const SYSTEM = {
   cancellationReason: 'http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason',
   dischargeDisposition: 'http://terminology.hl7.org/CodeSystem/discharge-disposition',
   diagnosisRole: 'http://terminology.hl7.org/CodeSystem/diagnosis-role',
+  actSite: 'http://terminology.hl7.org/CodeSystem/v3-ActSite',
+  routeOfAdministration: 'http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration',
+  cvx: 'http://hl7.org/fhir/sid/cvx',
 } as const;
 
 export interface Coded {
@@ -314,6 +317,45 @@ export const SPECIALTIES = {
 export type SpecialtyKey = keyof typeof SPECIALTIES;
 
 // ---------------------------------------------------------------------------------------------------
+// Tobacco smoking status: the LOINC question and SNOMED CT answers (the US Core smoking-status codes,
+// with their SNOMED CT preferred terms).
+
+export const SMOKING_STATUS = c(SYSTEM.loinc, '72166-2', 'Tobacco smoking status');
+
+export const SMOKING = {
+  never: c(SYSTEM.snomed, '266919005', 'Never smoked tobacco'),
+  former: c(SYSTEM.snomed, '8517006', 'Ex-smoker'),
+  current: c(SYSTEM.snomed, '449868002', 'Smokes tobacco daily'),
+} as const;
+
+export type SmokingKey = keyof typeof SMOKING;
+
+// ---------------------------------------------------------------------------------------------------
+// CVX (CDC, vaccines administered): the codes of the care-gap rules (server/src/cds/rules/care-gaps.json,
+// its cvx list). CVX is not shipped as a CodeSystem in terminology/.
+
+export const VACCINES = {
+  iiv4: c(SYSTEM.cvx, '150', 'Influenza, injectable, quadrivalent, preservative free (IIV4)'),
+  iiv4Mdv: c(SYSTEM.cvx, '158', 'influenza, injectable, quadrivalent (IIV4)'),
+  ccIiv4: c(SYSTEM.cvx, '171', 'Influenza, injectable, MDCK, preservative free, quadrivalent (ccIIV4)'),
+  iiv3: c(SYSTEM.cvx, '140', 'Influenza, seasonal, injectable, preservative free (IIV3)'),
+  iiv3Mdv: c(SYSTEM.cvx, '141', 'Influenza, seasonal, injectable (IIV3)'),
+  iiv3Hd: c(SYSTEM.cvx, '135', 'Influenza, high dose seasonal, preservative-free (IIV3)'),
+  riv4: c(SYSTEM.cvx, '185', 'Influenza, recombinant, quadrivalent, injectable, preservative free (RIV4)'),
+  iiv4Hd: c(SYSTEM.cvx, '197', 'influenza, high-dose, quadrivalent (IIV4-HD)'),
+  aiiv4: c(SYSTEM.cvx, '205', 'influenza, adjuvanted, quadrivalent (aIIV4)'),
+  td: c(SYSTEM.cvx, '113', 'tetanus and diphtheria toxoids, adsorbed, preservative free, for adult use (Td), 5 Lf of tetanus toxoid'),
+  tdOld: c(SYSTEM.cvx, '09', 'tetanus and diphtheria toxoids, adsorbed, preservative free, for adult use (Td)'),
+  tdap: c(SYSTEM.cvx, '115', 'tetanus toxoid, reduced diphtheria toxoid, and acellular pertussis vaccine, adsorbed (Tdap)'),
+  ppsv23: c(SYSTEM.cvx, '33', 'pneumococcal polysaccharide vaccine, 23 valent (PPSV23)'),
+  pcv13: c(SYSTEM.cvx, '133', 'pneumococcal conjugate vaccine, 13 valent (PCV13)'),
+  pcv15: c(SYSTEM.cvx, '215', 'pneumococcal conjugate vaccine, 15 valent (PCV15)'),
+  pcv20: c(SYSTEM.cvx, '216', 'pneumococcal conjugate vaccine, 20 valent (PCV20)'),
+} as const;
+
+export type VaccineKey = keyof typeof VACCINES;
+
+// ---------------------------------------------------------------------------------------------------
 // HL7 FHIR / v2 / v3 codes (terminology.hl7.org, shipped with the FHIR definitions).
 
 export const HL7 = {
@@ -350,6 +392,7 @@ export const HL7 = {
   observationCategory: {
     vitalSigns: c(SYSTEM.observationCategory, 'vital-signs', 'Vital Signs'),
     laboratory: c(SYSTEM.observationCategory, 'laboratory', 'Laboratory'),
+    socialHistory: c(SYSTEM.observationCategory, 'social-history', 'Social History'),
   },
   interpretation: {
     N: c(SYSTEM.interpretation, 'N', 'Normal'),
@@ -440,6 +483,12 @@ export const HL7 = {
   dischargeDisposition: {
     home: c(SYSTEM.dischargeDisposition, 'home', 'Home'),
   },
+  bodySite: {
+    leftArm: c(SYSTEM.actSite, 'LA', 'left arm'),
+  },
+  immunizationRoute: {
+    IM: c(SYSTEM.routeOfAdministration, 'IM', 'Injection, intramuscular'),
+  },
   diagnosisRole: {
     AD: c(SYSTEM.diagnosisRole, 'AD', 'Admission diagnosis'),
     DD: c(SYSTEM.diagnosisRole, 'DD', 'Discharge diagnosis'),
@@ -489,6 +538,7 @@ export function codeSystemContents(): ShippedCodeSystem[] {
     if (l.range.high !== undefined) properties.referenceHigh = l.range.high;
     loinc.push({ code: l.loinc, display: l.display, properties });
   }
+  loinc.push({ code: SMOKING_STATUS.code, display: SMOKING_STATUS.display, properties: { class: 'social-history' } });
   const snomed: ShippedCodeSystem['concepts'] = [];
   const icd10: ShippedCodeSystem['concepts'] = [];
   for (const d of Object.values(CONDITIONS)) {
@@ -501,6 +551,7 @@ export function codeSystemContents(): ShippedCodeSystem[] {
   for (const r of Object.values(ROUTES)) snomed.push({ code: r.code, display: r.display });
   for (const e of Object.values(ENCOUNTER_TYPES)) snomed.push({ code: e.code, display: e.display });
   for (const s of Object.values(SPECIALTIES)) snomed.push({ code: s.code, display: s.display });
+  for (const s of Object.values(SMOKING)) snomed.push({ code: s.code, display: s.display });
   const rxnorm: ShippedCodeSystem['concepts'] = [];
   const ingredients = new Map<string, string>();
   for (const m of Object.values(MEDICATIONS) as MedicationDef[]) {

@@ -5,17 +5,18 @@
 // by conditional references on their seed identifiers.
 import type {
   AllergyIntolerance, Appointment, Bundle, BundleEntry, Claim, ClaimItem, ClaimResponse, ClaimResponseItem, Condition,
-  Coverage, Encounter, Identifier, MedicationRequest, Observation, ObservationReferenceRange, Patient, Resource,
+  Coverage, Encounter, Identifier, Immunization, MedicationRequest, Observation, ObservationReferenceRange, Patient, Resource,
 } from '@medplum/fhirtypes';
 import { makePhysiology, bmiAt, heightAt, interpretation, labValues, referenceRange, vitalsAt, type Treatments, type Visit } from './clinical.js';
 import {
   type ConditionKey, type LabKey, type MedicationDef, type MedicationKey, type ProcedureKey, type VitalKey, ALLERGENS, BP_PANEL, CONDITIONS, ENCOUNTER_TYPES, HL7,
-  ICD10_VISIT, LABS, LANGUAGES, MEDICATIONS, PROCEDURES, PULSE_OXIMETRY, REACTIONS, ROUTES, SPECIALTIES, SYSTEM, VITALS,
+  ICD10_VISIT, LABS, LANGUAGES, MEDICATIONS, PROCEDURES, PULSE_OXIMETRY, REACTIONS, ROUTES, SMOKING, SMOKING_STATUS, SPECIALTIES, SYSTEM, VACCINES, VITALS,
 } from './codes.js';
 import { type Moment, addMinutes, ageOn, formatMoment, isoDay, localDateTime, weekday, yearOf, dayOf, momentKey } from './dates.js';
 import { type Ref, concept, createEntry, money, quantity, round, seedIdentifier } from './fhir.js';
 import { type AppointmentPlan, type PracticePlan, HOSPITALISTS, PAST_WINDOW_DAYS, SLOT_MINUTES, followUpConditions, historyStart } from './plan.js';
 import { PAYERS, refs, siteOf, specialtyCoding } from './practice.js';
+import { immunizationPlan, smokingStatus } from './prevention.js';
 import { type Profile, ckdStage, has, makeProfile } from './profile.js';
 import { Random } from './random.js';
 
@@ -37,7 +38,7 @@ interface PlannedVisit {
 /** At most this many visits per record (the most recent are kept), which keeps a Bundle near 50-200 entries. */
 const MAX_VISITS = 12;
 
-const SECTIONS = ['Patient', 'Coverage', 'AllergyIntolerance', 'Condition', 'Encounter', 'Observation', 'MedicationRequest', 'Appointment', 'Claim', 'ClaimResponse'] as const;
+const SECTIONS = ['Patient', 'Coverage', 'AllergyIntolerance', 'Condition', 'Encounter', 'Observation', 'MedicationRequest', 'Immunization', 'Appointment', 'Claim', 'ClaimResponse'] as const;
 type Section = (typeof SECTIONS)[number];
 
 class RecordBuilder {
@@ -680,6 +681,58 @@ export function buildPatientBundle(plan: PracticePlan, index: number): Bundle {
       { actor: refs.site(plan, siteOf(prac)), required: 'required', status: 'accepted' },
     ];
     rec.push(appointmentAllocs[n], appointment);
+  }
+
+  // ---- smoking status and immunizations: their own random stream, allocated last, so that nothing above
+  // changes ----------------------------------------------------------------------------------------
+  const prevention = Random.of(seed, 'prevention', index);
+  const smoking = smokingStatus(profile, prevention);
+  if (smoking) {
+    const at = visits.findLastIndex((v) => ['wellness', 'followup', 'diagnosis'].includes(v.kind) && ageAt(v.start.day) >= 18);
+    const alloc = rec.allocate('obs');
+    const observation: Observation = {
+      resourceType: 'Observation',
+      identifier: alloc.identifier,
+      status: 'final',
+      category: [concept(HL7.observationCategory.socialHistory, 'Social History')],
+      code: concept(SMOKING_STATUS, SMOKING_STATUS.display),
+      subject: patientRef(),
+    };
+    if (at >= 0) {
+      observation.encounter = { reference: encounterAllocs[at].fullUrl };
+      observation.effectiveDateTime = formatMoment(addMinutes(visits[at].start, 5));
+      observation.performer = [refs.practitioner(plan, visits[at].practitioner)];
+    } else {
+      observation.effectiveDateTime = isoDay(asOfDay - prevention.int(30, 365));
+    }
+    observation.valueCodeableConcept = concept(SMOKING[smoking], SMOKING[smoking].display);
+    rec.push(alloc, observation);
+  }
+  for (const dose of immunizationPlan(profile, asOfDay, visits.map((v) => ({ day: v.start.day, kind: v.kind })), prevention)) {
+    const alloc = rec.allocate('imm');
+    const vaccine = VACCINES[dose.vaccine];
+    const v = dose.visit === undefined ? undefined : visits[dose.visit];
+    const immunization: Immunization = {
+      resourceType: 'Immunization',
+      identifier: alloc.identifier,
+      status: 'completed',
+      vaccineCode: concept(vaccine, vaccine.display),
+      patient: patientRef(),
+    };
+    if (v) {
+      immunization.encounter = { reference: encounterAllocs[dose.visit!].fullUrl };
+      immunization.occurrenceDateTime = formatMoment(addMinutes(v.start, 25));
+      immunization.primarySource = true;
+      immunization.location = refs.site(plan, v.site);
+      immunization.site = concept(HL7.bodySite.leftArm);
+      immunization.route = concept(HL7.immunizationRoute.IM);
+      immunization.performer = [{ actor: refs.practitioner(plan, v.practitioner) }];
+    } else {
+      // given elsewhere (a pharmacy, an earlier clinician) and recorded from that report
+      immunization.occurrenceDateTime = isoDay(dose.day);
+      immunization.primarySource = false;
+    }
+    rec.push(alloc, immunization);
   }
 
   return rec.bundle();

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ALLERGENS, BP_PANEL, CONDITIONS, ENCOUNTER_TYPES, ICD10_VISIT, LABS, MEDICATIONS, PROCEDURES, PULSE_OXIMETRY,
-  REACTIONS, ROUTES, SPECIALTIES, VITALS, codeSystemContents,
+  REACTIONS, ROUTES, SMOKING, SMOKING_STATUS, SPECIALTIES, VITALS, codeSystemContents,
 } from '../../seed/codes.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,7 +63,7 @@ const parents = (...codes: string[]): Prop[] => codes.map((valueCode) => ({ code
 
 const loincConcepts: Concept[] = [];
 const loincSeen = new Set<string>();
-function loinc(code: string, display: string, cls: 'vital-signs' | 'laboratory', opts: { unit?: string; members?: string[]; shortName?: string; inactive?: boolean; status?: string } = {}): void {
+function loinc(code: string, display: string, cls: 'vital-signs' | 'laboratory' | 'social-history', opts: { unit?: string; members?: string[]; shortName?: string; inactive?: boolean; status?: string } = {}): void {
   if (loincSeen.has(code)) throw new Error(`duplicate LOINC ${code}`);
   loincSeen.add(code);
   const props: Prop[] = [{ code: 'class', valueString: cls }];
@@ -121,6 +121,8 @@ loinc('24323-8', 'Comprehensive metabolic 2000 panel - Serum or Plasma', 'labora
 // Members of the BMP (blood specimen) are blood-specimen codes not shipped here, so none is listed.
 loinc('51990-0', 'Basic metabolic panel - Blood', 'laboratory');
 loinc('58410-2', 'CBC panel - Blood by Automated count', 'laboratory', { members: ['6690-2', '789-8', '718-7', '4544-3', '777-3'] });
+// Social history: the seed's smoking status (read by the CDS risk score).
+loinc(SMOKING_STATUS.code, SMOKING_STATUS.display, 'social-history');
 
 const SHIPPED_NOTE = 'A curated fragment: only the codes Meridian\'s seed data, alert rules and decision-support rules use (see terminology/README.md).';
 
@@ -129,9 +131,9 @@ write('codesystems', 'loinc', {
   name: 'LOINC', title: 'LOINC (Meridian curated fragment)', status: 'active', experimental: false, date: DATE, publisher: 'Regenstrief Institute, Inc.',
   description: `Logical Observation Identifiers Names and Codes. ${SHIPPED_NOTE} Displays are LOINC long common names; LOINC short names, where given, are designations with use Synonym. Panels list their members with has-member (a panel is not an is-a parent of its members, so no hierarchy is declared).`,
   copyright: copyrightOf(URL.loinc), caseSensitive: false, content: 'fragment', count: loincConcepts.length,
-  filter: [{ code: 'class', operator: ['='], value: 'vital-signs | laboratory' }],
+  filter: [{ code: 'class', operator: ['='], value: 'vital-signs | laboratory | social-history' }],
   property: [
-    { code: 'class', description: 'Meridian grouping of the term: vital-signs or laboratory (the observation-category a result of this code carries); not LOINC\'s CLASS field', type: 'string' },
+    { code: 'class', description: 'Meridian grouping of the term: vital-signs, laboratory or social-history (the observation-category a result of this code carries); not LOINC\'s CLASS field', type: 'string' },
     { code: 'unit', description: 'Example UCUM unit of a result', type: 'string' },
     { code: 'has-member', description: 'A member of this panel (LOINC panel structure)', type: 'code' },
     { code: 'status', uri: PROPERTY_URI.status, description: 'LOINC status where it is not ACTIVE (e.g. DEPRECATED)', type: 'code' },
@@ -228,6 +230,9 @@ const encounterParents: Record<string, string[]> = {
 };
 for (const e of Object.values(ENCOUNTER_TYPES)) sct(e.code, e.display, encounterParents[e.code]!);
 for (const s of Object.values(SPECIALTIES)) sct(s.code, s.display, ['394658006']);
+// Smoking status answers of the seed (US Core smoking-status codes), under the tobacco use findings.
+sct('365980008', 'Finding of tobacco use and exposure', ['404684003']);
+for (const s of Object.values(SMOKING)) sct(s.code, s.display, ['365980008']);
 
 write('codesystems', 'snomed-ct', {
   resourceType: 'CodeSystem', id: 'snomed-ct', url: URL.snomed, version: 'http://snomed.info/sct/731000124108',
