@@ -7,6 +7,7 @@ import { SEED_SYSTEM, generatePatientBundles, generatePractice, type SeedOptions
 import { codeSystemContents } from '../../seed/codes.js';
 import { loadDefinitions } from '../src/fhir/definitions.js';
 import { validationIssues } from '../src/fhir/validate.js';
+import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
@@ -239,6 +240,83 @@ describe('seed generator', () => {
     };
     [practice, ...patients].forEach(walk);
     expect([...missing]).toEqual([]);
+  });
+
+  it('adults have a smoking status and an immunization history with the CVX codes of the care-gap rules; children neither', () => {
+    const rules = JSON.parse(readFileSync(new URL('../src/cds/rules/care-gaps.json', import.meta.url), 'utf8')) as {
+      cvx: { system: string; codes: { code: string; display: string }[] };
+      rules: { immunizations: { cvx: string[] }[]; risk: { currentSmoker: { code: string }[] } };
+    };
+    const cvxDisplay = new Map(rules.cvx.codes.map((c) => [c.code, c.display]));
+    const [flu, td, pneumo] = rules.rules.immunizations.map((r) => new Set(r.cvx));
+    const currentSmoker = new Set(rules.rules.risk.currentSmoker.map((c) => c.code));
+    const share: Record<string, [number, number]> = {};
+    const count = (key: string, hit: boolean) => {
+      share[key] ??= [0, 0];
+      share[key][1]++;
+      if (hit) share[key][0]++;
+    };
+    const smokingShares = { current: 0, former: 0, never: 0 };
+    let adults = 0;
+    for (const bundle of generatePatientBundles({ patients: 600, seed: 'prevention', asOf: '2026-11-01' })) {
+      const list = resources(bundle);
+      const patient = list[0] as import('@medplum/fhirtypes').Patient;
+      const age = Math.floor((AS_OF_MS - Date.parse(patient.birthDate!)) / (365.2425 * 864e5));
+      const urls = new Map(bundle.entry!.map((e) => [e.fullUrl, e.resource!]));
+      const shots = ofType<import('@medplum/fhirtypes').Immunization>(bundle, 'Immunization');
+      const smoking = ofType<Observation>(bundle, 'Observation').filter((o) => loinc(o) === '72166-2');
+      if (age < 18) {
+        expect(shots).toEqual([]);
+        expect(smoking).toEqual([]);
+        continue;
+      }
+      adults++;
+      expect(smoking).toHaveLength(1);
+      const o = smoking[0];
+      expect(o.category![0].coding![0]).toEqual({ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'social-history', display: 'Social History' });
+      const answer = o.valueCodeableConcept!.coding![0];
+      expect(answer.system).toBe('http://snomed.info/sct');
+      expect(Date.parse(o.effectiveDateTime!)).toBeLessThan(AS_OF_MS);
+      if (currentSmoker.has(answer.code!)) smokingShares.current++;
+      else if (answer.code === '8517006') smokingShares.former++;
+      else if (answer.code === '266919005') smokingShares.never++;
+      else throw new Error(`smoking status ${answer.code}`);
+      for (const shot of shots) {
+        expect(shot.status).toBe('completed');
+        const coding = shot.vaccineCode.coding![0];
+        expect(coding.system).toBe(rules.cvx.system);
+        expect(cvxDisplay.get(coding.code!), coding.code).toBe(coding.display);
+        expect(shot.patient.reference).toBe(bundle.entry![0].fullUrl);
+        expect(Date.parse(shot.occurrenceDateTime!)).toBeLessThan(AS_OF_MS);
+        expect(Date.parse(shot.occurrenceDateTime!)).toBeGreaterThan(Date.parse(patient.birthDate!) + 11 * 365 * 864e5);
+        // given at a visit of the record (primary source), or recorded from elsewhere
+        if (shot.encounter) {
+          expect(shot.primarySource).toBe(true);
+          const encounter = urls.get(shot.encounter.reference) as import('@medplum/fhirtypes').Encounter;
+          expect(encounter.resourceType).toBe('Encounter');
+          expect(shot.occurrenceDateTime!.slice(0, 10)).toBe(encounter.period!.start!.slice(0, 10));
+        } else expect(shot.primarySource).toBe(false);
+      }
+      const given = (codes: Set<string>, from = '0000') => shots.some((x) => codes.has(x.vaccineCode.coding![0].code!) && x.occurrenceDateTime! >= from);
+      const lastSeason = shots.some((x) => flu.has(x.vaccineCode.coding![0].code!) && x.occurrenceDateTime! >= '2025-08-01' && x.occurrenceDateTime! < '2026-08-01');
+      count('influenza 2025-26', lastSeason);
+      count(age >= 65 ? 'influenza 2025-26 65+' : 'influenza 2025-26 <65', lastSeason);
+      count('Td/Tdap in 10 years', given(td, '2016-11-02'));
+      if (age >= 65) count('pneumococcal 65+', given(pneumo));
+      if (age < 50) expect(given(pneumo)).toBe(false);
+    }
+    const p = (k: string) => share[k][0] / share[k][1];
+    expect(adults).toBeGreaterThan(350);
+    expect(smokingShares.current / adults).toBeGreaterThan(0.08);
+    expect(smokingShares.current / adults).toBeLessThan(0.17);
+    expect(smokingShares.former / adults).toBeGreaterThan(0.18);
+    expect(smokingShares.former / adults).toBeLessThan(0.33);
+    expect(p('influenza 2025-26')).toBeGreaterThan(0.4);
+    expect(p('influenza 2025-26')).toBeLessThan(0.6);
+    expect(p('influenza 2025-26 65+')).toBeGreaterThan(p('influenza 2025-26 <65') + 0.15);
+    expect(p('Td/Tdap in 10 years')).toBeGreaterThan(0.55);
+    expect(p('Td/Tdap in 10 years')).toBeLessThan(0.8);
+    expect(p('pneumococcal 65+')).toBeGreaterThan(0.55);
   });
 
   it('streams 2,000 patients lazily in bounded memory; chronic conditions drive medications and lab values', () => {
