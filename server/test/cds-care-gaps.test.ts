@@ -368,3 +368,57 @@ describe('over HTTP: POST /cds-services/meridian-care-gaps and meridian-discharg
     await post({ ...proposed, participant: proposed.participant.filter((p) => p.actor?.reference?.startsWith('Patient/')) });
   });
 });
+
+describe('patient-view on the seed population', () => {
+  it('the immunization card fires for some adults, not nearly all; the risk score reads the recorded smoking status', async () => {
+    const { generatePatientBundles } = await import('../../seed/generate.js');
+    let adults = 0;
+    let immunizationsDue = 0;
+    let influenzaDue = 0;
+    let riskCards = 0;
+    let smokingRead = 0;
+    let currentSmokers = 0;
+    for (const b of generatePatientBundles({ patients: 120, seed: 'care-gaps', asOf: '2026-11-01' })) {
+      // the prefetch a server would return: ids for the fullUrls, the patient's references as Patient/p1
+      const ids = new Map(b.entry!.map((e, i) => [e.fullUrl!, `${e.resource!.resourceType}/r${i}`]));
+      const all = b.entry!.map((e, i) => {
+        const text = JSON.stringify(e.resource).replace(/"reference":"(urn:uuid:[^"]+)"/g, (_, url: string) => `"reference":"${ids.get(url) === ids.get(b.entry![0].fullUrl!) ? 'Patient/p1' : ids.get(url)}"`);
+        return { ...(JSON.parse(text) as Resource), id: i === 0 ? 'p1' : `r${i}` } as Resource;
+      });
+      const p = all[0] as Patient;
+      const age = 2026 - Number(p.birthDate!.slice(0, 4));
+      if (age < 20) continue;
+      adults++;
+      const obs = all.filter((r): r is Observation => r.resourceType === 'Observation');
+      const coded = (...codes: string[]) => obs.filter((o) => o.code.coding?.some((c) => codes.includes(c.code!)));
+      const result = await patientView({
+        patient: p,
+        conditions: all.filter((r): r is Condition => r.resourceType === 'Condition'),
+        hba1c: coded('4548-4'),
+        bloodPressure: coded('85354-9'),
+        immunizations: all.filter((r): r is Immunization => r.resourceType === 'Immunization'),
+        lipids: coded('2093-3', '2085-9'),
+        smoking: coded('72166-2'),
+        medications: all.filter((r): r is MedicationRequest => r.resourceType === 'MedicationRequest'),
+      });
+      const fired = rulesFired(result);
+      if (fired.some((f) => f.startsWith('care-gap/') && ['influenza', 'td-tdap', 'pneumococcal'].some((k) => f.includes(k)))) immunizationsDue++;
+      if (fired.includes('care-gap/influenza-this-season')) influenzaDue++;
+      const risk = result.cards.find((c) => c.summary.startsWith('10-year CHD risk'));
+      if (risk) {
+        riskCards++;
+        expect(risk.detail).not.toContain('smoking status not recorded');
+        smokingRead++;
+        if (risk.detail!.includes('(current smoker)')) currentSmokers++;
+      }
+    }
+    expect(adults).toBeGreaterThan(60);
+    // before the seed recorded immunizations every adult had one due; now influenza coverage is about half
+    expect(immunizationsDue / adults).toBeLessThan(0.95);
+    expect(influenzaDue / adults).toBeGreaterThan(0.3);
+    expect(influenzaDue / adults).toBeLessThan(0.85);
+    expect(riskCards).toBeGreaterThan(10);
+    expect(smokingRead).toBe(riskCards);
+    expect(currentSmokers).toBeLessThan(riskCards);
+  });
+});
