@@ -2,9 +2,9 @@
 // same database in the same run (DESIGN.md principle 6: speed claims are ratios to a baseline); then
 // searches (search.ts), then bulk ingest and $export (bulk.ts), then websocket notification latency
 // (subscriptions.ts), in the same database and server; terminology operations on the bench's own
-// CodeSystem (terminology.ts) before the subscriptions. All data but the subscription phase's own
-// Observations and the terminology phase's CodeSystem comes from one population of the seed
-// generator (population.ts).
+// CodeSystem (terminology.ts) and CDS Hooks order-sign (cds.ts) before the subscriptions. All data
+// but the subscription phase's own Observations, the terminology phase's CodeSystem and the CDS
+// phase's draft orders comes from one population of the seed generator (population.ts).
 // See bench/README.md for what is measured and how to read the table.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -13,6 +13,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Observation } from '@medplum/fhirtypes';
 import type pg from 'pg';
+import { cdsPhase, cdsReport } from './cds.js';
 import { bulkReport, exportPhase, ingestPhase, type ExportResult, type IngestResult } from './bulk.js';
 import { checkpoint, connectClients, createRawTable, INSERT_RAW, recreateDatabase, SELECT_RAW } from './database.js';
 import { envInt, expectOk, HttpClient, log, percentile, runWorkers, seededRandom, type HttpResponse } from './harness.js';
@@ -45,6 +46,10 @@ const TERMINOLOGY = process.env.BENCH_TERMINOLOGY !== '0'; // BENCH_TERMINOLOGY=
 const TERMINOLOGY_CONCEPTS = envInt('BENCH_TERMINOLOGY_CONCEPTS', 20000); // concepts of the bench's own CodeSystem
 const TERMINOLOGY_RUNS = envInt('BENCH_TERMINOLOGY_RUNS', 500); // timed runs per operation, side and concurrency
 const TERMINOLOGY_WARMUP = envInt('BENCH_TERMINOLOGY_WARMUP', 50); // untimed runs before each
+const CDS = process.env.BENCH_CDS !== '0'; // BENCH_CDS=0 skips the CDS Hooks phase
+const CDS_PATIENTS = envInt('BENCH_CDS_PATIENTS', 40); // create-phase patients with an active MedicationRequest the order-sign requests are for
+const CDS_RUNS = envInt('BENCH_CDS_RUNS', 300); // timed order-sign requests per row (with prefetch, without, raw) and concurrency
+const CDS_WARMUP = envInt('BENCH_CDS_WARMUP', 30); // untimed requests before each
 const CLIENTS = 8; // the concurrent phase: 8 HTTP clients / 8 pg connections
 const BULK_CLIENTS = 4; // ingest: 4 HTTP clients / 4 pg connections; $export: 4 concurrent downloads
 const LOAD_CLIENTS = 4; // untimed loading of generated patient Bundles
@@ -349,6 +354,17 @@ async function main(): Promise<void> {
       process.stdout.write(`\n${terminologyTable}`);
       appendFileSync(latest, `\n${terminologyTable}`);
       log('appended the terminology table to bench/results/latest.md');
+    }
+
+    if (CDS) {
+      // The create phase's patients (loaded whatever else is skipped); its AuditEvents join nothing the other phases compare.
+      const options = { databaseUrl: DATABASE_URL, patients: CDS_PATIENTS, runs: CDS_RUNS, warmup: CDS_WARMUP, clients: CLIENTS };
+      const cds = await cdsPhase(http, control, created, port, options);
+      const context = `Postgres ${pgVersion}, Node ${process.version}, ${os.cpus().length} CPUs, Meridian DB_POOL_SIZE=16; git ${gitRevision()}.`;
+      const cdsTable = cdsReport(cds, options, context);
+      process.stdout.write(`\n${cdsTable}`);
+      appendFileSync(latest, `\n${cdsTable}`);
+      log('appended the CDS table to bench/results/latest.md');
     }
 
     if (SUBSCRIPTIONS) {
