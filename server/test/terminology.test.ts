@@ -87,6 +87,9 @@ describe('ValueSet/$expand', () => {
     expect([...codes(first), ...codes(second)]).toEqual(all);
     expect(codes((await t.http.get(`/fhir/ValueSet/${vsId}/$expand?filter=circ`).expect(200)).body)).toEqual(['circle']);
     expect(codes((await t.http.get(`/fhir/ValueSet/${vsId}/$expand?filter=cerc`).expect(200)).body)).toEqual(['circle']); // a designation
+    const designated = (await t.http.get(`/fhir/ValueSet/${vsId}/$expand?filter=circ&includeDesignations=true`).expect(200)).body;
+    expect(designated.expansion.contains[0].designation).toEqual([{ language: 'fr', value: 'Cercle' }]);
+    expect((await t.http.get(`/fhir/ValueSet/${vsId}/$expand?filter=circ`).expect(200)).body.expansion.contains[0].designation).toBeUndefined();
     expect(codes((await t.http.get(`/fhir/ValueSet/${vsId}/$expand?filter=SHAPE%20ro`).expect(200)).body)).toEqual(['round']);
     expect(codes((await t.http.get(`/fhir/ValueSet/${vsId}/$expand?filter=ircle`).expect(200)).body)).toEqual([]); // word starts only
     const active = (await t.http.get(`/fhir/ValueSet/${vsId}/$expand?activeOnly=true`).expect(200)).body;

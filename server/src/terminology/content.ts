@@ -10,8 +10,15 @@ export type TerminologyResource = CodeSystem | ValueSet | ConceptMap;
 const CORE_FILES = ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json', 'fhir/r4/v2-tables.json', 'fhir/r4/conceptmaps.json'];
 const CURATED = fileURLToPath(new URL('../../../terminology/', import.meta.url));
 
-/** The core content: every CodeSystem, ValueSet and ConceptMap of the R4 definitions. */
+let core: TerminologyResource[] | undefined;
+
+/** The core content: every CodeSystem, ValueSet and ConceptMap of the R4 definitions (read once: ~18 MB of JSON). */
 export function coreContent(): TerminologyResource[] {
+  core ??= readCore();
+  return core;
+}
+
+function readCore(): TerminologyResource[] {
   const out: TerminologyResource[] = [];
   for (const file of CORE_FILES) {
     for (const entry of readJson(file).entry ?? []) {
