@@ -104,6 +104,14 @@ export class ShippedTerminology implements Resolver {
     return [...new Set(this.byUrl.values())];
   }
 
+  private conceptMapList?: ConceptMap[];
+
+  /** The shipped ConceptMaps, listed once. */
+  conceptMaps(): ConceptMap[] {
+    this.conceptMapList ??= this.all().filter((r): r is ConceptMap => r.resourceType === 'ConceptMap');
+    return this.conceptMapList;
+  }
+
   index(cs: CodeSystem): CodeSystemIndex {
     let index = this.indexes.get(cs);
     if (!index) {
@@ -178,30 +186,42 @@ export class Terminology {
         ORDER BY r.last_updated DESC LIMIT 1`,
       [kind, url, version ?? null],
     );
-    const row = rows[0];
-    if (!row) return undefined;
-    const key = `${kind}/${row.id}/${row.version_id}`;
-    let resource = this.stored.get(key);
-    if (!resource) {
-      const found = await this.db.query<{ content: TerminologyResource }>('SELECT content FROM resources WHERE resource_type = $1 AND id = $2', [kind, row.id]);
-      const content = found.rows[0]?.content;
-      if (!content) return undefined;
-      resource = { ...content, resourceType: kind, id: row.id, meta: { ...(content as { meta?: object }).meta, versionId: String(row.version_id) } } as TerminologyResource;
-      if (this.stored.size > 500) this.stored.delete(this.stored.keys().next().value!);
-      this.stored.set(key, resource);
-    }
-    return resource;
+    return rows[0] ? (await this.storedVersions(kind, rows))[0] : undefined;
   }
 
-  /** Every ConceptMap: shipped, and stored ones (their newest versions). */
+  /** Stored resources at the versions given: from the cache, the others read in one query. */
+  private async storedVersions(kind: Kind, rows: { id: string; version_id: number }[]): Promise<TerminologyResource[]> {
+    const out: TerminologyResource[] = [];
+    const missing: string[] = [];
+    for (const r of rows) {
+      const cached = this.stored.get(`${kind}/${r.id}/${r.version_id}`);
+      if (cached) out.push(cached);
+      else missing.push(r.id);
+    }
+    if (!missing.length) return out;
+    const { rows: read } = await this.db.query<{ id: string; version_id: number; content: TerminologyResource }>(
+      'SELECT id, version_id, content FROM resources WHERE resource_type = $1 AND id = ANY($2::text[]) AND NOT deleted',
+      [kind, missing],
+    );
+    // (a resource updated between the two queries is taken at its newer version)
+    for (const r of read) {
+      const resource = { ...r.content, resourceType: kind, id: r.id, meta: { ...(r.content as { meta?: object }).meta, versionId: String(r.version_id) } } as TerminologyResource;
+      if (this.stored.size >= 500) this.stored.delete(this.stored.keys().next().value!);
+      this.stored.set(`${kind}/${r.id}/${r.version_id}`, resource);
+      out.push(resource);
+    }
+    return out;
+  }
+
+  /** Every ConceptMap: shipped, and stored ones (their newest versions; each read once per version). */
   async conceptMaps(): Promise<ConceptMap[]> {
-    const shipped = this.shipped.all().filter((r): r is ConceptMap => r.resourceType === 'ConceptMap');
-    const { rows } = await this.db.query<{ id: string; version_id: number; content: ConceptMap }>(
-      `SELECT id, version_id, content FROM resources WHERE resource_type = 'ConceptMap' AND NOT deleted ORDER BY last_updated DESC LIMIT 500`,
+    const shipped = this.shipped.conceptMaps();
+    const { rows } = await this.db.query<{ id: string; version_id: number }>(
+      `SELECT id, version_id FROM resources WHERE resource_type = 'ConceptMap' AND NOT deleted ORDER BY last_updated DESC LIMIT 500`,
     );
     const urls = new Set(shipped.map((m) => m.url));
-    const stored = rows.filter((r) => !urls.has(r.content.url)).map((r) => ({ ...r.content, resourceType: 'ConceptMap' as const, id: r.id, meta: { ...r.content.meta, versionId: String(r.version_id) } }));
-    return [...shipped, ...stored];
+    const stored = (await this.storedVersions('ConceptMap', rows)) as ConceptMap[];
+    return [...shipped, ...stored.filter((m) => !urls.has(m.url))];
   }
 
   index(cs: CodeSystem): CodeSystemIndex {
