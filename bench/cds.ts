@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, MedicationRequest } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import { checkpoint, connectClients } from './database.js';
-import { expectOk, type HttpClient, type HttpResponse, log, percentile, runWorkers } from './harness.js';
+import { expectOk, type HttpClient, type HttpResponse, log, measureRuns as measure, percentile, type Timed } from './harness.js';
 import type { StoredRow } from './population.js';
 
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -35,12 +35,6 @@ export interface CdsOptions {
   runs: number;
   warmup: number;
   clients: number;
-}
-
-interface Timed {
-  p50: number;
-  p99: number;
-  rate: number;
 }
 
 export interface CdsRow {
@@ -131,14 +125,6 @@ async function loadRaw(control: pg.Client, rows: StoredRow[]): Promise<void> {
 }
 
 // ---- the phase --------------------------------------------------------------------------------------
-
-async function measure(label: string, workers: number, warmup: number, runs: number, op: (i: number, worker: number) => Promise<void>): Promise<Timed> {
-  await runWorkers(`${label} warm-up`, workers, warmup, (i, w) => op(i, w));
-  const { seconds, latenciesMs } = await runWorkers(label, workers, runs, (i, w) => op(warmup + i, w));
-  const result = { p50: percentile(latenciesMs, 50), p99: percentile(latenciesMs, 99), rate: runs / seconds };
-  log(`${label}: p50 ${result.p50.toFixed(3)} ms, p99 ${result.p99.toFixed(3)} ms, ${result.rate.toFixed(0)} req/s over ${runs} runs`);
-  return result;
-}
 
 interface CdsCardOut {
   summary?: string;

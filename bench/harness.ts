@@ -133,3 +133,19 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** p50, p99 (ms) and requests/s of a timed run. */
+export interface Timed {
+  p50: number;
+  p99: number;
+  rate: number;
+}
+
+/** Warm-up, then `runs` timed ops on `workers` loops (op(i) gets warmup + i for the timed ones); logs and returns the figures. */
+export async function measureRuns(label: string, workers: number, warmup: number, runs: number, op: (i: number, worker: number) => Promise<void>): Promise<Timed> {
+  await runWorkers(`${label} warm-up`, workers, warmup, (i, w) => op(i, w));
+  const { seconds, latenciesMs } = await runWorkers(label, workers, runs, (i, w) => op(warmup + i, w));
+  const result = { p50: percentile(latenciesMs, 50), p99: percentile(latenciesMs, 99), rate: runs / seconds };
+  log(`${label}: p50 ${result.p50.toFixed(3)} ms, p99 ${result.p99.toFixed(3)} ms, ${result.rate.toFixed(0)} req/s over ${runs} runs`);
+  return result;
+}

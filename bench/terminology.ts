@@ -7,7 +7,7 @@
 import type { CodeSystem, CodeSystemConcept, Parameters, ValueSet } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import { checkpoint, connectClients } from './database.js';
-import { expectOk, type HttpClient, type HttpResponse, log, percentile, runWorkers, seededRandom } from './harness.js';
+import { expectOk, type HttpClient, type HttpResponse, log, measureRuns as measure, type Timed, seededRandom } from './harness.js';
 
 export const CS_URL = 'https://bench.meridian.dev/fhir/CodeSystem/clinical-findings';
 export const VS_URL = 'https://bench.meridian.dev/fhir/ValueSet/clinical-findings';
@@ -225,21 +225,6 @@ async function loadRaw(control: pg.Client, concepts: Concept[]): Promise<boolean
 }
 
 // ---- timing ---------------------------------------------------------------------------------------
-
-interface Timed {
-  p50: number;
-  p99: number;
-  rate: number;
-}
-
-/** Warm-up, then `runs` timed ops on `workers` loops; op(i) gets the i-th input of the timed runs. Answers are kept by op and checked afterwards. */
-async function measure(label: string, workers: number, warmup: number, runs: number, op: (i: number, worker: number) => Promise<void>): Promise<Timed> {
-  await runWorkers(`${label} warm-up`, workers, warmup, (i, w) => op(i, w));
-  const { seconds, latenciesMs } = await runWorkers(label, workers, runs, (i, w) => op(warmup + i, w));
-  const result = { p50: percentile(latenciesMs, 50), p99: percentile(latenciesMs, 99), rate: runs / seconds };
-  log(`${label}: p50 ${result.p50.toFixed(3)} ms, p99 ${result.p99.toFixed(3)} ms, ${result.rate.toFixed(0)} req/s over ${runs} runs`);
-  return result;
-}
 
 interface ExpandAnswer {
   total: number;
