@@ -8,6 +8,7 @@ import { negotiateFormat, readJsonBody, serializeJson } from './fhir/format.js';
 import { allowedMethods, fhirRouter } from './fhir/router.js';
 import { logRequests } from './request-log.js';
 import { adminRoutes, bearerAuth, interactionRoutes, launcherRoutes, mountProvider } from './auth/index.js';
+import { appRoutes } from './apps/index.js';
 import { auditAccess } from './audit/index.js';
 import { subscriptionWrites } from './subscriptions/index.js';
 import { CDS_PATH, cdsRoutes, SERVICES } from './cds/index.js';
@@ -33,6 +34,7 @@ export function createApp(app: AppContext, cdsServices: CdsService[] = SERVICES)
   const { provider, accounts, contexts } = app.auth;
   koa.use(interactionRoutes({ provider, accounts, contexts, repo: app.repo, audit: app.audit, fhirBase: app.config.baseUrl }));
   koa.use(cors([fhirMountPath(app.config), '/launch', CDS_PATH])); // browser apps on other origins; preflights need no token
+  koa.use(appRoutes(app)); // the SMART apps' pages and bundles (/apps/...), and / (the launcher)
   // CDS Hooks at the server root: JSON errors of its own, its own client JWTs; prefetch reads go
   // through this same app (the callback, made once every middleware is in)
   let self: ReturnType<Koa['callback']> | undefined;

@@ -2,6 +2,7 @@
 // how the FHIR API learns who is calling (bearer.ts) and what they may do (permissions.ts).
 import fs from 'node:fs';
 import type { Adapter, ClientMetadata, Provider } from 'oidc-provider';
+import { appClients } from '../apps/clients.js';
 import { authIssuer, type Config } from '../config.js';
 import type { Queryable } from '../db/index.js';
 import { Accounts } from './accounts.js';
@@ -67,7 +68,7 @@ export async function createAuth(config: Config, db: Queryable): Promise<Auth> {
   const accounts = new Accounts(db);
   const contexts = new LaunchContexts(adapter);
   const keys = await serverKeys(db);
-  const staticClients = readClients(config.authClientsFile);
+  const staticClients = [...appClients(config), ...readClients(config.authClientsFile)];
   const provider = createProvider({
     issuer,
     fhirBase: config.baseUrl,

@@ -72,8 +72,11 @@ export function createProvider(o: ProviderOptions): Provider {
     },
     // meridian_device: "Device/<id>" binds a backend-services client to the device it is
     extraClientMetadata: {
-      properties: ['meridian_device'],
+      properties: ['meridian_device', 'meridian_launch_url'],
       validator(_ctx, key, value) {
+        if (key === 'meridian_launch_url' && value !== undefined && (typeof value !== 'string' || !/^https?:\/\/[^\s]+$/.test(value))) {
+          throw new errors.InvalidClientMetadata('meridian_launch_url must be the http(s) URL the launcher opens the app at');
+        }
         if (key === 'meridian_device' && value !== undefined && (typeof value !== 'string' || !/^Device\/[A-Za-z0-9\-.]{1,64}$/.test(value))) {
           throw new errors.InvalidClientMetadata('meridian_device must be a reference "Device/<id>"');
         }

@@ -12,6 +12,7 @@ import { fhirAccess, fillPrefetch, readerOver } from './prefetch.js';
 import type { RequestHandler } from './inject.js';
 import { CdsError, badRequest, checkResult, parseFeedback, parseHookRequest } from './protocol.js';
 import { feedbackEvent, invocationEvent } from './records.js';
+import { principalOf } from '../auth/bearer.js';
 import { CdsAuthenticator, readCdsClients, type CdsCaller } from './security.js';
 import type { CdsService, CdsServiceDescription } from './types.js';
 
@@ -49,7 +50,22 @@ export function cdsRoutes({ app, services, self }: CdsRouterOptions): Koa.Middle
       ctx.set('X-CDS-Auth', 'open (development only: requests are not authenticated)');
       return { open: true };
     }
-    return auth.verify(ctx.get('Authorization'), endpoints);
+    const authorization = ctx.get('Authorization');
+    // Meridian's own apps are browser apps with no key to sign with: they send the access token
+    // Meridian issued them (a signed-in user's); anything JWT-shaped is a CDS client's JWT.
+    if (/^Bearer\s+[^.\s]+$/i.test(authorization)) return meridianApp(authorization);
+    return auth.verify(authorization, endpoints);
+  };
+
+  const meridianApp = async (authorization: string): Promise<CdsCaller> => {
+    let principal;
+    try {
+      principal = await principalOf(authorization, config, app.auth.provider);
+    } catch {
+      throw new CdsError(401, 'unauthorized', 'The access token is unknown, expired, revoked or not for this server', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+    }
+    if (principal.kind !== 'token' || !principal.accountId) throw new CdsError(401, 'unauthorized', "A Meridian access token calls CDS services only for a signed-in user's app");
+    return { iss: `${app.auth.issuer}#${principal.clientId}`, open: false };
   };
 
   const readBody = async (ctx: Koa.Context): Promise<unknown> => {

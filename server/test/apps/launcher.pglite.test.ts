@@ -1,0 +1,50 @@
+// The launcher: sign in through the real SMART standalone flow, find a patient, open the chart for
+// them with an EHR launch; the demo accounts page; the apps are served with a CSP and a built bundle.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appsWorld, expectAccessible, newPage, openLauncher, screenshot, type AppsWorld } from './browser.js';
+
+let world: AppsWorld;
+beforeAll(async () => {
+  world = await appsWorld({ patients: 3 });
+});
+afterAll(() => world?.close());
+
+describe('launcher', () => {
+  it('serves / as the launcher, with a CSP, and each app its client.json', async () => {
+    const root = await world.t.http.get('/');
+    expect(root.status).toBe(302);
+    expect(root.headers.location).toBe('/apps/launcher/');
+    const page = await world.t.http.get('/apps/launcher/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+    const client = await world.t.http.get('/apps/chart/client.json');
+    expect(client.body).toEqual({ clientId: 'meridian-chart', scope: expect.stringContaining('launch'), iss: world.fhirBase });
+    expect((await world.t.http.get('/apps/../package.json')).status).not.toBe(200);
+    expect((await world.t.http.get('/apps/%E0%A4%A/x')).status).toBe(404);
+    const registry = await world.t.http.get('/apps/registry.json');
+    expect(registry.body.apps.map((a: { id: string }) => a.id)).toEqual(expect.arrayContaining(['meridian-chart', 'meridian-portal']));
+  });
+
+  it('does not show demo accounts when the server has none', async () => {
+    expect((await world.t.http.get('/apps/demo-accounts.json')).status).toBe(404);
+  });
+
+  it('signs in, lists patients, searches, and is accessible', async () => {
+    const { page, log } = await newPage(world);
+    await page.goto(world.origin);
+    await expectAccessible(page, 'launcher-welcome');
+    await openLauncher(world, page, world.accounts.doctor);
+    const rows = page.getByRole('list', { name: 'Patients found' }).getByRole('listitem');
+    expect(await rows.count(), log.join('\n')).toBe(3);
+    const firstName = (await rows.first().locator('strong').textContent())!;
+    await page.getByRole('list', { name: 'Patients found' }).getByRole('button', { name: /^Select/ }).first().click();
+    await expectAccessible(page, 'launcher');
+    await screenshot(page, 'launcher');
+    await page.fill('#q', firstName.split(' ').at(-1)!);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(1);
+    await page.fill('#q', 'Nobody-by-this-name');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByText('No patient matches.').waitFor();
+  });
+});
