@@ -76,6 +76,7 @@ export function capabilityStatement(config: Config, version: string, date: strin
             { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' },
           ]
         : []),
+      ...(type === 'Claim' ? [{ name: 'submit', definition: 'http://hl7.org/fhir/OperationDefinition/Claim-submit', documentation: "Adjudicated by Meridian's demo payer (server/src/billing), not a real payer" }] : []),
       ...(type === 'Group' ? [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' }] : []),
       ...(type === 'Subscription'
         ? [

@@ -16,6 +16,7 @@ import { reindexOperation } from './interactions/reindex.js';
 import { compartmentSearch, everything, search } from './interactions/search.js';
 import { conditionalUpdate, update } from './interactions/update.js';
 import { validateOperation } from './interactions/validate.js';
+import { submitOperation } from '../billing/submit.js';
 import { fhirError, notFound } from './outcome.js';
 import { interactionNeeds, requireScope } from '../auth/index.js';
 import { refuseAuditWrites } from '../audit/index.js';
@@ -83,6 +84,8 @@ export function fhirRouter(config: Config, prefix: string, version: string): Rou
   router.post('/:type/:id/\\$reindex', h(reindexOperation, every(...ALL)));
   router.get('/:type/_history', h(history, typed('r')));
   router.post('/:type/\\$validate', h(validateOperation, typed()));
+  // Claim/$submit: the demo payer's adjudicator (billing/); it creates the Claim and its ClaimResponse
+  router.post('/Claim/\\$submit', h(submitOperation, () => ['Claim', ['c']]));
   router.get('/:type/:id/_history', h(history, typed('r')));
   router.get('/:type/:id/_history/:vid', h(vread, typed('r')));
   router.get('/:type/:id/\\$everything', h(everything, typed('r')));
