@@ -63,7 +63,7 @@ export const APPS: AppDescriptor[] = [
     name: 'Billing',
     description: 'Claims from encounters: build, validate, submit, track.',
     launch: 'ehr',
-    scope: 'launch openid fhirUser user/Patient.rs user/Encounter.rs user/Condition.rs user/Procedure.rs user/Coverage.rs user/Organization.rs user/Practitioner.rs user/Claim.cruds user/ClaimResponse.rs',
+    scope: 'launch openid fhirUser user/Patient.rs user/Encounter.rs user/Condition.rs user/Procedure.rs user/Coverage.rs user/Organization.rs user/Practitioner.rs user/Claim.crus user/ClaimResponse.rs user/ValueSet.rs user/CodeSystem.rs',
     roles: ['billing'],
   },
   {

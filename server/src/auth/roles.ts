@@ -16,7 +16,7 @@ interface Rule {
 const CLINICIAN: ScopeContext[] = ['user', 'patient'];
 const SCHEDULING = ['Patient', 'Practitioner', 'PractitionerRole', 'Organization', 'Location', 'HealthcareService', 'Schedule', 'Slot', 'Appointment', 'AppointmentResponse', 'Coverage'];
 const BILLING = ['Claim', 'ClaimResponse', 'Coverage', 'CoverageEligibilityRequest', 'CoverageEligibilityResponse', 'ExplanationOfBenefit', 'Invoice', 'Account', 'ChargeItem', 'PaymentNotice', 'PaymentReconciliation'];
-const BILLING_READS = ['Patient', 'Encounter', 'Condition', 'Procedure', 'Practitioner', 'PractitionerRole', 'Organization', 'Location', 'MedicationRequest'];
+const BILLING_READS = ['Patient', 'Encounter', 'Condition', 'Procedure', 'Practitioner', 'PractitionerRole', 'Organization', 'Location', 'MedicationRequest', 'CodeSystem', 'ValueSet']; // (terminology: billing looks codes up)
 
 const POLICIES: Record<Role, Rule[]> = {
   doctor: [{ contexts: CLINICIAN, types: '*', actions: ['c', 'r', 'u', 'd', 's'] }],
