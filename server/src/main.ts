@@ -20,6 +20,7 @@ try {
   if (config.authMode === 'open') log.warn('AUTH_MODE=open: the FHIR API answers every caller without an access token (development only; AUTH_MODE=smart enforces SMART scopes)');
   else log.info({ issuer: server.app.auth.issuer }, `SMART authorization enforced: access tokens from ${server.app.auth.issuer}`);
   log.info({ url: config.baseUrl, metadata: `${config.baseUrl}/metadata` }, `Meridian is serving FHIR R4 at ${config.baseUrl}`);
+  log.info({ apps: `${new URL(config.baseUrl).origin}/` }, `the apps (launcher, chart, monitor, ...) are at ${new URL(config.baseUrl).origin}/`);
   if (!config.databaseUrl && config.seedDemo && (await isEmpty(server.app))) {
     const started = Date.now();
     loadDemoPopulation(server.app)
