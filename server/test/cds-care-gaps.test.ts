@@ -6,7 +6,7 @@ import type { Appointment, Bundle, Condition, Encounter, Immunization, Medicatio
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARE_GAP_RULES, framinghamAtp3, loadCareGapRules, PATIENT_VIEW_SERVICE } from '../src/cds/services/patient-view.js';
 import { DISCHARGE_RULES, ENCOUNTER_DISCHARGE_SERVICE, loadDischargeRules } from '../src/cds/services/encounter-discharge.js';
-import type { CdsInput, CdsServiceResult, FhirReader, Hook } from '../src/cds/types.js';
+import type { CdsCard, CdsInput, CdsServiceResult, FhirReader, Hook } from '../src/cds/types.js';
 import { FHIR_JSON, testServer, type TestServer } from './harness.js';
 
 const NOW = new Date('2026-12-02T10:00:00Z');
@@ -351,6 +351,11 @@ describe('over HTTP: POST /cds-services/meridian-care-gaps and meridian-discharg
     const topics = (res.body.cards as { source: { topic?: { code: string } } }[]).map((c) => c.source.topic?.code);
     expect(topics).toEqual(['care-gap/hba1c-overdue', 'care-gap/bp-above-target', 'care-gap/immunizations', 'risk/framingham-atp3-10y-chd']);
     expect(res.body.cards.every((c: { uuid?: string }) => typeof c.uuid === 'string')).toBe(true);
+    // SMART app links: BP and risk to prescribing, HbA1c and immunizations to scheduling (absolute launch URLs under /apps/)
+    const apps = (app: string) => new URL(`/apps/${app}/`, t.server.app.config.baseUrl).href;
+    const links = (res.body.cards as CdsCard[]).map((c) => c.links?.map((l) => [l.type, l.url]));
+    expect(links).toEqual([[['smart', apps('scheduling')]], [['smart', apps('prescribing')]], [['smart', apps('scheduling')]], [['smart', apps('prescribing')]]]);
+    for (const c of res.body.cards as CdsCard[]) for (const l of c.links!) expect(new URL(l.url).pathname).toMatch(/^\/apps\/(prescribing|scheduling)\/$/);
     // man of 60: age 10, TC 240-279 at 60-69 2, nonsmoker 0, HDL <40 2, SBP >=140 untreated 1 = 15 points -> 20%
     expect(res.body.cards[3].summary).toMatch(/^10-year CHD risk 20% \(Framingham\/ATP III, 15 points\)/);
     // the suggested resources (ServiceRequest for HbA1c, MedicationRequests for vaccines) are valid R4: Meridian accepts them
@@ -363,6 +368,7 @@ describe('over HTTP: POST /cds-services/meridian-care-gaps and meridian-discharg
     const res = await call('meridian-discharge-follow-up', 'encounter-discharge', { userId: 'Practitioner/pr1', patientId: ids.patient, encounterId: ids.encounter });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.cards).toHaveLength(1);
+    expect(res.body.cards[0].links).toEqual([{ label: 'Book the follow-up in scheduling', url: new URL('/apps/scheduling/', t.server.app.config.baseUrl).href, type: 'smart' }]);
     const proposed = res.body.cards[0].suggestions[0].actions[0].resource as Appointment;
     expect(proposed).toMatchObject({ resourceType: 'Appointment', status: 'proposed' });
     await post({ ...proposed, participant: proposed.participant.filter((p) => p.actor?.reference?.startsWith('Patient/')) });

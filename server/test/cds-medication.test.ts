@@ -126,8 +126,10 @@ function input(chart: Chart, hook: 'order-select' | 'order-sign'): CdsInput {
     },
     fhir: noFhir,
     now: NOW,
+    appsUrl: APPS_URL,
   };
 }
+const APPS_URL = 'https://ehr.example/apps/';
 
 const sign = (chart: Chart) => orderSignService.run(input(chart, 'order-sign'));
 const select = (chart: Chart) => orderSelectService.run(input(chart, 'order-select'));
@@ -164,7 +166,8 @@ function expectWellFormed(r: CdsServiceResult): void {
         }
       }
     } else expect(c.selectionBehavior).toBeUndefined();
-    expect(c.links).toBeUndefined(); // the prescribing app does not exist yet
+    // every medication card links to the chart (a SMART app link, launched by the CDS client for the patient)
+    expect(c.links).toEqual([{ label: 'Open the chart', url: `${APPS_URL}chart/`, type: 'smart' }]);
   }
 }
 
@@ -531,6 +534,12 @@ describe('over HTTP', () => {
     const cards = res.body.cards as CdsCard[];
     expect(cards.map((c) => c.source.topic?.code).sort()).toEqual(['interaction/warfarin-nsaid', 'renal/nsaid-avoid']);
     for (const c of cards) expect(c.uuid).toMatch(/^[0-9a-f-]{36}$/);
+    // the router tells the services where Meridian's apps are: SMART links to the chart at <BASE_URL origin>/apps/chart/
+    const chartUrl = new URL('/apps/chart/', t.server.app.config.baseUrl).href;
+    for (const c of cards) {
+      expect(c.links).toEqual([{ label: 'Open the chart', url: chartUrl, type: 'smart' }]);
+      expect(() => new URL(c.links![0].url)).not.toThrow();
+    }
     const discovery = await t.http.get('/cds-services');
     expect(discovery.body.services.map((s: { id: string }) => s.id)).toEqual(expect.arrayContaining(['order-select', 'order-sign']));
   });

@@ -102,6 +102,7 @@ async function bookWith(withPatient: boolean, ...proposals: Parameters<typeof ap
     expect(result.fired.map((f) => f.rule)).toContain(card.source.topic?.code);
     for (const reason of card.overrideReasons ?? []) expect(reason.system).toBe('https://meridian.dev/fhir/CodeSystem/cds-override-reason');
     if (card.suggestions?.length) expect(card.selectionBehavior).toBe('at-most-one');
+    expect(card.links).toBeUndefined(); // run directly, without the router's appsUrl: no app links
   }
   for (const f of result.fired) expect(f.version).toBe(rules.version);
   return result;
@@ -316,6 +317,7 @@ describe('over HTTP: POST /cds-services/appointment-book', () => {
     expect(card.uuid).toMatch(/^[0-9a-f-]{36}$/);
     expect(card.indicator).toBe('warning');
     expect(card.summary).toBe('Dr Ada Okafor is already booked at 2030-03-04 09:00–09:30 (-05:00)');
+    expect(card.links).toEqual([{ label: 'Open scheduling', url: new URL('/apps/scheduling/', t.server.app.config.baseUrl).href, type: 'smart' }]);
     expect(card.detail).toContain(`Appointment/${ids.X1}`);
     const update = card.suggestions.find((s: { actions?: { type: string }[] }) => s.actions?.[0]?.type === 'update');
     expect(update.uuid).toBeDefined();

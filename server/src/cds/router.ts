@@ -103,7 +103,7 @@ export function cdsRoutes({ app, services, self }: CdsRouterOptions): Koa.Middle
     const who = { baseUrl: config.baseUrl, iss: caller.iss, address: ctx.ip };
     let result;
     try {
-      result = await service.run({ request, prefetch, fhir, now: new Date() });
+      result = await service.run({ request, prefetch, fhir, now: new Date(), appsUrl: `${origin}/apps/` });
       checkResult(result, service.id);
     } catch (err) {
       if (err instanceof CdsError) throw err; // the FHIR data it needed could not be had (412)

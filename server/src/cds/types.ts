@@ -89,6 +89,8 @@ export interface CdsInput {
   fhir: FhirReader;
   /** When the request is being decided (rules compare dates to it). */
   now: Date;
+  /** Where Meridian's SMART apps are (`<origin of BASE_URL>/apps/`), for cards' SMART `links`; absent: no links. */
+  appsUrl?: string;
 }
 
 export interface CdsServiceResult {

@@ -6,6 +6,7 @@
 // Times are compared as instants: [start, end) intervals in milliseconds, so touching appointments
 // (one ends when the next starts) never conflict.
 import { readFileSync } from 'node:fs';
+import { appLink, withLinks } from './links.js';
 import type { Appointment, Bundle, Coding, Patient, Practitioner, PractitionerRole, Reference, Resource, Schedule, Slot } from '@medplum/fhirtypes';
 import { shippedTerminology } from '../../terminology/service.js';
 import { CDS_RULE_SYSTEM } from '../records.js';
@@ -375,6 +376,7 @@ export function appointmentBookService(rules: SchedulingRules = loadSchedulingRu
           }
         }
       }
+      for (const c of cards) withLinks(c, appLink(input, 'scheduling'));
       return { cards, fired };
 
       // -- helpers that need the request -------------------------------------------------------------

@@ -2,6 +2,7 @@
 // with no follow-up appointment within 14 days: a warning card that proposes one. Rules, codes and
 // sources: ../rules/discharge.json (checked at load against the shipped terminology).
 import fs from 'node:fs';
+import { appLink } from './links.js';
 import type { Appointment, Condition, Encounter, Patient } from '@medplum/fhirtypes';
 import type { CdsInput, CdsService, CdsServiceResult, FiredRule } from '../types.js';
 import {
@@ -116,6 +117,7 @@ export async function runEncounterDischarge(input: CdsInput, rules: DischargeRul
       suggestions: [{ label: `Propose a follow-up visit within ${r.days} days`, isRecommended: true, actions: [{ type: 'create', description: 'Propose a follow-up Appointment', resource: proposed }] }],
       selectionBehavior: 'at-most-one',
       overrideReasons: overrideReasons(rules, ['already-done-elsewhere', 'patient-declined', 'not-applicable']),
+      links: appLink(input, 'scheduling', 'Book the follow-up in scheduling'),
     }],
     fired,
   };

@@ -5,6 +5,7 @@
 // SNOMED CT substances): a rules file naming a code the terminology lacks stops the server, loudly.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { appLink, withLinks } from './links.js';
 import type { AllergyIntolerance, Bundle, CodeableConcept, Coding, Dosage, Medication, MedicationRequest, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { shippedTerminology, type ShippedTerminology } from '../../terminology/index.js';
 import { CDS_RULE_SYSTEM } from '../records.js';
@@ -762,7 +763,8 @@ export function runMedicationRules(input: CdsInput, check: (draft: MedicationReq
   }
   const rank = { critical: 0, warning: 1, info: 2 } as const;
   const order = ctx.cards.map((c, i) => [c, i] as const).sort((a, b) => rank[a[0].indicator] - rank[b[0].indicator] || a[1] - b[1]);
-  const cards = order.map(([c]) => c);
+  // every medication card is about the patient's record (active orders, allergies, labs): the chart shows it
+  const cards = order.map(([c]) => withLinks(c, appLink(input, 'chart')));
   const fired = order.map(([, i]) => ctx.fired[i]);
   return { cards, fired };
 }

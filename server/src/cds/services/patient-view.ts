@@ -2,6 +2,7 @@
 // readings, missing immunizations (CVX), and a 10-year CHD risk by the Framingham point score of NCEP
 // ATP III. Thresholds, codes and sources are data: ../rules/care-gaps.json (checked at load).
 import fs from 'node:fs';
+import { appLink, withLinks } from './links.js';
 import type {
   Condition, Immunization, MedicationRequest, Observation, Patient, ServiceRequest,
 } from '@medplum/fhirtypes';
@@ -395,6 +396,14 @@ export async function runPatientView(input: CdsInput, rules: CareGapRules = CARE
     }
   }
 
+  // care gaps are closed elsewhere: an order in prescribing, a visit (lab, vaccination) in scheduling
+  for (const card of cards) {
+    const rule = card.source.topic?.code ?? '';
+    if (rule === rules.rules.bloodPressure.id) withLinks(card, appLink(input, 'prescribing', 'Review antihypertensives in prescribing'));
+    else if (rule.startsWith('risk/')) withLinks(card, appLink(input, 'prescribing', 'Consider a statin in prescribing'));
+    else if (rule === rules.rules.hba1c.id) withLinks(card, appLink(input, 'scheduling', 'Book a lab visit'));
+    else withLinks(card, appLink(input, 'scheduling', 'Book a vaccination visit'));
+  }
   return { cards, fired };
 }
 
