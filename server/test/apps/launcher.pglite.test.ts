@@ -1,11 +1,15 @@
 // The launcher: sign in through the real SMART standalone flow, find a patient, open the chart for
 // them with an EHR launch; the demo accounts page; the apps are served with a CSP and a built bundle.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appsWorld, expectAccessible, newPage, openLauncher, screenshot, type AppsWorld } from './browser.js';
 
 let world: AppsWorld;
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-launcher-'));
 beforeAll(async () => {
-  world = await appsWorld({ patients: 3 });
+  world = await appsWorld({ patients: 3, config: { dataDir } });
 });
 afterAll(() => world?.close());
 
@@ -25,14 +29,26 @@ describe('launcher', () => {
     expect(registry.body.apps.map((a: { id: string }) => a.id)).toEqual(expect.arrayContaining(['meridian-chart', 'meridian-portal']));
   });
 
-  it('does not show demo accounts when the server has none', async () => {
-    expect((await world.t.http.get('/apps/demo-accounts.json')).status).toBe(404);
+  it('shows the demo sign-ins of the embedded demo on its first page, never the backend client's secret', async () => {
+    expect((await world.t.http.get('/apps/demo-accounts.json')).status).toBe(404); // no demo made
+    const demo = { accounts: [{ username: 'doctor', password: 'shown-once', role: 'doctor' }], client: { client_id: 'cli', client_secret: 'never-shown' } };
+    fs.writeFileSync(path.join(dataDir, 'demo-access.json'), JSON.stringify(demo));
+    try {
+      const res = await world.t.http.get('/apps/demo-accounts.json');
+      expect(res.body).toEqual({ accounts: [{ username: 'doctor', password: 'shown-once', role: 'doctor' }] });
+      expect(JSON.stringify(res.body)).not.toContain('never-shown');
+      const { page } = await newPage(world, { width: 768, height: 1024 });
+      await page.goto(world.origin);
+      await page.getByRole('cell', { name: 'shown-once' }).waitFor();
+      await expectAccessible(page, 'launcher-welcome');
+      await screenshot(page, 'launcher-welcome');
+    } finally {
+      fs.rmSync(path.join(dataDir, 'demo-access.json'));
+    }
   });
 
   it('signs in, lists patients, searches, and is accessible', async () => {
     const { page, log } = await newPage(world);
-    await page.goto(world.origin);
-    await expectAccessible(page, 'launcher-welcome');
     await openLauncher(world, page, world.accounts.doctor);
     const rows = page.getByRole('list', { name: 'Patients found' }).getByRole('listitem');
     expect(await rows.count(), log.join('\n')).toBe(3);
