@@ -31,7 +31,8 @@ export const APPS: AppDescriptor[] = [
     name: 'Chart',
     description: 'Problems, medications, allergies, encounters, trends and care gaps.',
     launch: 'ehr',
-    scope: 'launch openid fhirUser patient/*.rs',
+    // reads the record; applying a CDS suggestion writes what it proposes (an order, a vaccine, a visit)
+    scope: 'launch openid fhirUser patient/*.rs patient/ServiceRequest.cud patient/MedicationRequest.cud patient/Appointment.cu',
     roles: ['doctor', 'nurse'],
   },
   {
@@ -47,7 +48,7 @@ export const APPS: AppDescriptor[] = [
     name: 'Scheduling',
     description: 'Find a practitioner and a free slot; book, move and cancel appointments.',
     launch: 'ehr',
-    scope: 'launch openid fhirUser user/Patient.rs user/Practitioner.rs user/PractitionerRole.rs user/Location.rs user/Schedule.rs user/Slot.rs user/Appointment.cruds',
+    scope: 'launch openid fhirUser user/Patient.rs user/Practitioner.rs user/PractitionerRole.rs user/Location.rs user/Schedule.rs user/Slot.rus user/Appointment.cruds',
     roles: ['receptionist', 'doctor', 'nurse'],
   },
   {

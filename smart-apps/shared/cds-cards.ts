@@ -37,7 +37,9 @@ export class CdsCards extends LitElement {
       article.info { background: var(--m-surface); }
       .head { display: flex; gap: 0.5rem; align-items: baseline; flex-wrap: wrap; }
       .summary { font-weight: 700; margin: 0; font-size: 1rem; }
-      .detail { white-space: pre-line; margin: 0.4rem 0; }
+      .detail { margin: 0.4rem 0; }
+      .detail p { margin: 0 0 0.4rem; }
+      .detail ul { margin: 0 0 0.4rem; padding-left: 1.25rem; }
       .source { font-size: 0.9rem; }
       .actions { display: flex; flex-wrap: wrap; gap: 0.5rem; margin-top: 0.5rem; }
       .override { margin-top: 0.5rem; display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: flex-end; }
@@ -55,7 +57,7 @@ export class CdsCards extends LitElement {
     const done = this.done[id];
     return html`<article class="card ${card.indicator}" aria-label="${card.indicator}: ${card.summary}" data-card=${id}>
       <div class="head"><span class="badge ${card.indicator}">${card.indicator}</span><h3 class="summary">${card.summary}</h3></div>
-      ${card.detail ? html`<p class="detail">${card.detail}</p>` : nothing}
+      ${card.detail ? html`<div class="detail">${markdown(card.detail)}</div>` : nothing}
       <p class="source muted">Source: ${card.source.url ? html`<a href=${card.source.url} target="_blank" rel="noopener">${card.source.label}</a>` : card.source.label}${card.source.topic?.display ? html` · ${card.source.topic.display}` : nothing}</p>
       ${done
         ? html`<p role="status" class="badge success">${done}</p>`
@@ -107,3 +109,25 @@ export class CdsCards extends LitElement {
   }
 }
 customElements.define('m-cds-cards', CdsCards);
+
+/**
+ * A card's detail is GitHub-flavoured Markdown (CDS Hooks 2.0); the subset services write, rendered as
+ * lit templates (text stays text: nothing is parsed as HTML): paragraphs, "- " lists, **bold**,
+ * _italic_ / *italic*, `code`.
+ */
+export function markdown(text: string) {
+  return text.split(/\n{2,}/).map((block) => {
+    const lines = block.split('\n').filter((l) => l.trim());
+    if (lines.length && lines.every((l) => /^\s*[-*] /.test(l))) return html`<ul>${lines.map((l) => html`<li>${inline(l.replace(/^\s*[-*] /, ''))}</li>`)}</ul>`;
+    return html`<p>${lines.map((l, i) => html`${i ? html`<br>` : nothing}${inline(l)}`)}</p>`;
+  });
+}
+
+function inline(text: string) {
+  return text.split(/(\*\*[^*]+\*\*|`[^`]+`|(?<![\w])_[^_]+_(?![\w])|(?<![\w*])\*[^*\s][^*]*\*(?![\w*]))/).map((part) => {
+    if (part.length > 4 && part.startsWith('**') && part.endsWith('**')) return html`<strong>${part.slice(2, -2)}</strong>`;
+    if (part.length > 2 && part.startsWith('`') && part.endsWith('`')) return html`<code>${part.slice(1, -1)}</code>`;
+    if (part.length > 2 && ((part.startsWith('_') && part.endsWith('_')) || (part.startsWith('*') && part.endsWith('*')))) return html`<em>${part.slice(1, -1)}</em>`;
+    return part;
+  });
+}

@@ -45,7 +45,10 @@ export class TrendChart extends LitElement {
       figcaption { display: flex; justify-content: space-between; gap: 0.5rem; flex-wrap: wrap; align-items: baseline; }
       .plot { width: 100%; min-height: 180px; }
       .latest { font-size: 0.95rem; }
-      .u-legend { font-size: 0.8rem; }
+      .u-legend { font-size: 0.8rem; text-align: left; }
+      .u-legend th { text-transform: none; letter-spacing: 0; font-weight: 500; color: var(--m-text); padding: 0 0.5rem 0 0; border: 0; }
+      .u-legend td { border: 0; padding: 0; }
+      .u-legend .u-series { padding: 0; }
       details { margin-top: 0.25rem; font-size: 0.9rem; }
       summary { cursor: pointer; color: var(--m-primary); }
       table { font-size: 0.85rem; }
@@ -97,7 +100,11 @@ export class TrendChart extends LitElement {
       }
     });
     const band = (v?: number) => (v === undefined ? [] : [times.map(() => v)]);
-    return [times, ...ys, flagged, ...band(this.low), ...band(this.high)] as uPlot.AlignedData;
+    return [times, ...ys, ...(this.hasFlags() ? [flagged] : []), ...band(this.low), ...band(this.high)] as uPlot.AlignedData;
+  }
+
+  private hasFlags(): boolean {
+    return this.series.some((s) => s.points.some((p) => p.flag && p.flag !== 'N'));
   }
 
   protected updated(changed: PropertyValues): void {
@@ -109,7 +116,7 @@ export class TrendChart extends LitElement {
     const series: uPlot.Series[] = [
       {},
       ...this.series.map((s, i): uPlot.Series => ({ label: s.label, stroke: s.color ?? COLORS[i % COLORS.length], width: 2, spanGaps: true, points: { show: true, size: 5 } })),
-      { label: 'Out of range', stroke: 'transparent', points: { show: true, size: 8, fill: FLAG_COLOR, stroke: FLAG_COLOR } },
+      ...(this.hasFlags() ? [{ label: 'Out of range', stroke: FLAG_COLOR, width: 0, points: { show: true, size: 8, fill: FLAG_COLOR, stroke: FLAG_COLOR } }] : []),
       ...(this.low !== undefined ? [dashed('Low limit')] : []),
       ...(this.high !== undefined ? [dashed('High limit')] : []),
     ];
