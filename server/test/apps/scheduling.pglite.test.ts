@@ -1,0 +1,149 @@
+// Scheduling: the receptionist opens it from the launcher for a patient (EHR launch); finds a
+// cardiologist with a free slot and books it (Appointment booked and Slot busy, one transaction);
+// moves it to another slot; a slot another desk takes while the booking is being confirmed fails
+// cleanly (nothing written) and trying to double-book it shows the appointment-book CDS card; cancels
+// (slot freed); marks a missed appointment as no-show. axe and screenshots at 1280 and 768.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Appointment, Slot } from '@medplum/fhirtypes';
+import { appsWorld, expectAccessible, launchFromLauncher, newPage, openLauncher, screenshot, type AppsWorld } from './browser.js';
+
+let world: AppsWorld;
+
+const db = () => world.t.server.app.db;
+const read = async <T>(type: string, id: string) => (await world.t.server.app.repo.read(type, id)) as T;
+async function appointmentsOf(patient: string): Promise<Appointment[]> {
+  const { rows } = await db().query<{ id: string }>("SELECT id FROM resources WHERE resource_type = 'Appointment' AND NOT deleted");
+  const all = await Promise.all(rows.map((r) => read<Appointment>('Appointment', r.id)));
+  return all.filter((a) => a.participant?.some((p) => p.actor?.reference === `Patient/${patient}`));
+}
+const slotId = (a: Appointment) => a.slot![0].reference!.split('/')[1];
+
+beforeAll(async () => {
+  world = await appsWorld({ patients: 3 });
+  const { repo, auth } = world.t.server.app;
+  // the front desk is a Practitioner in FHIR terms: CDS Hooks needs the user's reference (userId)
+  const desk = (await repo.create({ resourceType: 'Practitioner', name: [{ family: 'Desk', given: ['Front'] }] })).resource.id!;
+  const account = (await auth.accounts.findByUsername('reception'))!;
+  await auth.accounts.remove(account.id);
+  await auth.accounts.create({ ...world.accounts.receptionist, fhirUser: `Practitioner/${desk}`, displayName: 'Test receptionist' });
+  // a booked appointment yesterday for every patient (the one launched for misses it)
+  const practitioner = (await db().query<{ id: string }>("SELECT id FROM resources WHERE resource_type = 'Practitioner' AND NOT deleted ORDER BY id LIMIT 1")).rows[0].id;
+  const patients = (await db().query<{ id: string }>("SELECT id FROM resources WHERE resource_type = 'Patient' AND NOT deleted")).rows;
+  const y = new Date(Date.now() - 86_400_000);
+  y.setUTCHours(10, 0, 0, 0);
+  for (const p of patients) {
+    await repo.create({
+      resourceType: 'Appointment', status: 'booked', description: 'Review (missed)', start: y.toISOString(), end: new Date(y.getTime() + 1_800_000).toISOString(),
+      participant: [{ actor: { reference: `Patient/${p.id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${practitioner}` }, status: 'accepted' }],
+    });
+  }
+}, 120_000);
+afterAll(() => world?.close());
+
+describe('scheduling', () => {
+  it('finds a practitioner by specialty, books, moves, refuses a taken slot, shows the double-booking card, cancels, marks a no-show', async () => {
+    const { page, log } = await newPage(world);
+    await openLauncher(world, page, world.accounts.receptionist);
+    await launchFromLauncher(world, page, 'Scheduling');
+    // the consent page may come after launchFromLauncher looked for it (the redirects are still going)
+    const allow = page.getByRole('button', { name: 'Allow' });
+    await Promise.race([allow.waitFor({ timeout: 20_000 }), page.getByRole('heading', { name: 'Find a practitioner' }).waitFor({ timeout: 20_000 })]).catch(() => undefined);
+    if (await allow.isVisible()) await allow.click();
+    await page.getByRole('heading', { name: 'Find a practitioner' }).waitFor({ timeout: 20_000 }).catch(async (e) => {
+      await screenshot(page, 'scheduling-failed');
+      throw new Error(`${e.message}\n${page.url()}\n${log.join('\n')}`);
+    });
+
+    // provider matching: cardiology, the soonest free slot
+    await page.getByLabel('Specialty').selectOption({ label: 'Cardiology' });
+    await page.getByRole('button', { name: 'Find free slots' }).click();
+    const found = page.getByRole('list', { name: 'Practitioners found' }).getByRole('listitem');
+    await found.first().waitFor();
+    const firstSlot = found.first().locator('button[data-slot]').first();
+    const booked = (await firstSlot.getAttribute('data-slot'))!;
+    await firstSlot.click();
+    await page.getByRole('heading', { name: 'Confirm the booking' }).waitFor();
+    await page.getByText('Decision support found no conflict.').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Confirm booking' }).click();
+    await page.getByText(/^Booked /).waitFor();
+    const slot = await read<Slot>('Slot', booked);
+    expect(slot.status).toBe('busy');
+    const { rows } = await db().query<{ id: string }>("SELECT id FROM resources WHERE resource_type = 'Appointment' AND NOT deleted");
+    const all = await Promise.all(rows.map((r) => read<Appointment>('Appointment', r.id)));
+    const mine = all.filter((a) => a.slot?.some((s) => s.reference === `Slot/${booked}`));
+    expect(mine).toHaveLength(1);
+    const appointment = mine[0];
+    expect(appointment.status).toBe('booked');
+    expect(appointment.start).toBe(slot.start);
+    const patientId = appointment.participant!.find((p) => p.actor?.reference?.startsWith('Patient/'))!.actor!.reference!.split('/')[1];
+    expect(appointment.participant!.map((p) => p.actor?.reference?.split('/')[0]).sort()).toEqual(expect.arrayContaining(['Patient', 'Practitioner']));
+
+    // reschedule: the calendar of the practitioner, another free slot
+    const item = page.locator(`li[data-appointment="${appointment.id}"]`);
+    await item.getByRole('button', { name: /^Reschedule/ }).click();
+    const calendar = page.locator('m-schedule-calendar');
+    await calendar.waitFor();
+    let free = calendar.locator('button.cell.free');
+    for (let i = 0; i < 4 && (await free.count()) === 0; i++) {
+      await page.getByRole('button', { name: 'Next week' }).click();
+      await page.waitForTimeout(300);
+    }
+    const target = (await free.first().getAttribute('data-slot'))!;
+    await free.first().click();
+    await page.getByRole('heading', { name: 'Confirm the move' }).waitFor();
+    await page.getByRole('button', { name: 'Confirm move' }).click();
+    await page.getByText(/^Moved to /).waitFor();
+    const moved = await read<Appointment>('Appointment', appointment.id!);
+    expect(slotId(moved)).toBe(target);
+    expect(moved.status).toBe('booked');
+    expect((await read<Slot>('Slot', booked)).status).toBe('free');
+    expect((await read<Slot>('Slot', target)).status).toBe('busy');
+
+    // another desk takes a slot while this one confirms it: a readable error, nothing written
+    free = calendar.locator('button.cell.free');
+    const contested = (await free.first().getAttribute('data-slot'))!;
+    await free.first().click();
+    await page.getByRole('heading', { name: 'Confirm the booking' }).waitFor();
+    await page.getByRole('button', { name: 'Confirm booking' }).and(page.locator(':enabled')).waitFor({ timeout: 15_000 });
+    const { repo } = world.t.server.app;
+    const other = (await db().query<{ id: string }>("SELECT id FROM resources WHERE resource_type = 'Patient' AND NOT deleted AND id <> $1 LIMIT 1", [patientId])).rows[0].id;
+    const taken = await read<Slot>('Slot', contested);
+    const practitionerRef = moved.participant!.find((p) => p.actor?.reference?.startsWith('Practitioner/'))!.actor!.reference!;
+    await repo.create({ resourceType: 'Appointment', status: 'booked', start: taken.start, end: taken.end, slot: [{ reference: `Slot/${contested}` }], participant: [{ actor: { reference: `Patient/${other}`, display: 'Other Patient' }, status: 'accepted' }, { actor: { reference: practitionerRef }, status: 'accepted' }] });
+    await repo.update('Slot', contested, { ...taken, status: 'busy' });
+    const before = (await appointmentsOf(patientId)).length;
+    await page.getByRole('button', { name: 'Confirm booking' }).click();
+    await page.getByRole('alert').filter({ hasText: 'taken or changed by someone else' }).waitFor();
+    expect(await appointmentsOf(patientId)).toHaveLength(before);
+    expect((await read<Slot>('Slot', contested)).meta?.versionId).toBe(String(Number(taken.meta!.versionId) + 1));
+
+    // the calendar now shows it taken; double-booking it shows the appointment-book card
+    await page.getByRole('button', { name: 'Back' }).click();
+    await calendar.locator(`button.cell.busy[data-slot="${contested}"]`).click();
+    await page.getByText(/is already booked at/).first().waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('button', { name: 'Confirm booking' }).isDisabled()).toBe(true);
+    await expectAccessible(page, 'scheduling');
+    await screenshot(page, 'scheduling');
+    await page.getByRole('button', { name: 'Back' }).click();
+
+    // cancel: status cancelled, the slot free again
+    await item.getByRole('button', { name: /^Cancel the appointment/ }).click();
+    await item.getByLabel('Reason').selectOption({ label: 'Patient' });
+    await item.getByRole('button', { name: 'Confirm cancellation' }).click();
+    await page.getByText(/^Cancelled the appointment/).waitFor();
+    const cancelled = await read<Appointment>('Appointment', appointment.id!);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.cancelationReason?.coding?.[0]?.code).toBe('pat');
+    expect((await read<Slot>('Slot', target)).status).toBe('free');
+
+    // no-show: yesterday's appointment, never attended
+    const missed = (await appointmentsOf(patientId)).find((a) => a.description === 'Review (missed)')!;
+    await page.locator(`li[data-appointment="${missed.id}"]`).getByRole('button', { name: /no-show/ }).click();
+    await page.getByText(/as a no-show/).waitFor();
+    expect((await read<Appointment>('Appointment', missed.id!)).status).toBe('noshow');
+
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await expectAccessible(page, 'scheduling-768');
+    await screenshot(page, 'scheduling-768');
+  }, 180_000);
+});

@@ -1,0 +1,610 @@
+// Scheduling (EHR launch, a patient in context; for reception desks and clinicians): find a
+// practitioner by specialty and location with their next free slots ("provider matching"), a day or
+// week calendar per practitioner, book a Slot (an Appointment booked and the Slot made busy in one
+// transaction Bundle, the Slot guarded by its version so that a slot taken meanwhile fails cleanly),
+// move an appointment to another slot, cancel it (the slot freed), mark a missed one as no-show.
+// Before any booking or move, the appointment-book CDS services see the proposal; their cards
+// (double booking, overlaps, outside the schedule) are shown and must be acted on or overridden.
+import { css, html, LitElement, nothing } from 'lit';
+import type { Appointment, Bundle, BundleEntry, CodeableConcept, Coding, Location, Patient, Practitioner, PractitionerRole, Schedule, Slot } from '@medplum/fhirtypes';
+import { callHook, sendFeedback, type Card, type HookResult } from '../shared/cds.js';
+import type { CardEvent } from '../shared/cds-cards.js';
+import '../shared/cds-cards.js';
+import { conceptText, entries, FhirError, humanName, messageOf } from '../shared/fhir.js';
+import { fhirRequest, signOut, startSession, userName, type Session } from '../shared/smart.js';
+import { baseStyles } from '../shared/ui.js';
+import '../shared/ui.js';
+import { addDays, startOfDay, startOfWeek, type CalendarView } from './calendar.js';
+import './calendar.js';
+
+interface Who {
+  practitioner: string; // Practitioner/id
+  name: string;
+  location?: string; // Location/id
+  locationName?: string;
+  specialty?: CodeableConcept;
+}
+
+interface Match extends Who {
+  schedules: Schedule[];
+  next: Slot[];
+}
+
+interface Proposal {
+  /** book: a new appointment; move: the appointment to another slot */
+  kind: 'book' | 'move';
+  who: Who;
+  slot: Slot;
+  /** the slot is taken: booking it anyway is a double booking */
+  busy: boolean;
+  moving?: Appointment;
+  appointment: Appointment;
+  cards: Card[];
+  serviceOf: Record<string, string>;
+  checking: boolean;
+  /** cards that need an answer were overridden (with a reason) */
+  overridden: boolean;
+  cdsNote: string;
+}
+
+const CANCEL_REASONS: Coding[] = [
+  { system: 'http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason', code: 'pat', display: 'Patient' },
+  { system: 'http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason', code: 'prov', display: 'Provider' },
+  { system: 'http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason', code: 'oth', display: 'Other' },
+];
+
+const whenFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+const shortFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+const when = (iso?: string) => (iso ? whenFormat.format(new Date(iso)) : '');
+const codingKey = (c?: Coding) => (c ? `${c.system ?? ''}|${c.code ?? ''}` : '');
+const refOf = (r?: { reference?: string }) => r?.reference ?? '';
+const isoAt = (d: Date) => d.toISOString();
+const participantOf = (a: Appointment, type: string) => a.participant?.find((p) => refOf(p.actor).startsWith(`${type}/`))?.actor;
+const versionOf = (r: { meta?: { versionId?: string } }) => (r.meta?.versionId ? `W/"${r.meta.versionId}"` : undefined);
+
+export class SchedulingApp extends LitElement {
+  static properties = {
+    user: { state: true },
+    patient: { state: true },
+    specialties: { state: true },
+    locations: { state: true },
+    specialty: { state: true },
+    location: { state: true },
+    found: { state: true },
+    searched: { state: true },
+    calendarOf: { state: true },
+    calendarStart: { state: true },
+    calendarView: { state: true },
+    calendarSlots: { state: true },
+    calendarAppointments: { state: true },
+    appointments: { state: true },
+    proposal: { state: true },
+    moving: { state: true },
+    cancelling: { state: true },
+    notice: { state: true },
+    loading: { state: true },
+    error: { state: true },
+    actionError: { state: true },
+  };
+  session?: Session;
+  user = '';
+  patient?: Patient;
+  specialties: Coding[] = [];
+  locations: Location[] = [];
+  specialty = '';
+  location = '';
+  found: Match[] = [];
+  searched = false;
+  calendarOf?: Match;
+  calendarStart = startOfWeek(new Date());
+  calendarView: CalendarView = 'week';
+  calendarSlots: Slot[] = [];
+  calendarAppointments: Appointment[] = [];
+  appointments: Appointment[] = [];
+  proposal?: Proposal;
+  moving?: Appointment;
+  cancelling = '';
+  notice = '';
+  loading = 'Signing in…';
+  error = '';
+  actionError = '';
+  private names = new Map<string, string>();
+
+  static styles = [
+    baseStyles,
+    css`
+      .layout { display: grid; grid-template-columns: minmax(0, 1.6fr) minmax(20rem, 1fr); gap: 1rem; align-items: start; }
+      @media (max-width: 1000px) { .layout { grid-template-columns: 1fr; } }
+      section.card { margin-bottom: 1rem; }
+      .matches li { display: grid; grid-template-columns: minmax(12rem, 1fr) 2fr; gap: 0.5rem 1rem; padding: 0.6rem 0; border-bottom: 1px solid var(--m-border); }
+      @media (max-width: 700px) { .matches li { grid-template-columns: 1fr; } }
+      .slots { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center; }
+      .slots button { font-size: 0.88rem; }
+      .cal-head { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; justify-content: space-between; margin-bottom: 0.6rem; }
+      .proposal { border: 2px solid var(--m-primary); }
+      .proposal dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; margin: 0 0 0.75rem; }
+      .proposal dt { font-weight: 600; color: var(--m-muted); }
+      .proposal dd { margin: 0; }
+      .appts li { padding: 0.55rem 0; border-bottom: 1px solid var(--m-border); }
+      .appts .line { display: flex; justify-content: space-between; gap: 0.5rem; flex-wrap: wrap; align-items: baseline; }
+      .appts .actions { display: flex; flex-wrap: wrap; gap: 0.4rem; margin-top: 0.35rem; align-items: flex-end; }
+      .notice { padding: 0.6rem 0.9rem; border-radius: var(--m-radius); margin: 0.5rem 0; }
+      h3.sub { margin-top: 0.75rem; font-size: 0.95rem; color: var(--m-muted); }
+    `,
+  ];
+
+  async connectedCallback() {
+    super.connectedCallback();
+    try {
+      this.session = await startSession();
+      if (!this.session) return;
+      if (!this.session.patientId) throw new Error('Open Scheduling for a patient (from the launcher or your EHR): no patient is in context.');
+      this.loading = 'Loading…';
+      const [user, patient, roles] = await Promise.all([
+        userName(this.session),
+        fhirRequest<Patient>(this.session, `Patient/${this.session.patientId}`),
+        fhirRequest<Bundle>(this.session, 'PractitionerRole?active=true&_count=200&_include=PractitionerRole:location'),
+        this.loadAppointments(),
+      ]);
+      this.user = user;
+      this.patient = patient;
+      const specialties = new Map<string, Coding>();
+      for (const r of entries<PractitionerRole>(roles, 'PractitionerRole')) for (const s of r.specialty ?? []) for (const c of s.coding ?? []) if (c.code) specialties.set(codingKey(c), c);
+      this.specialties = [...specialties.values()].sort((a, b) => (a.display ?? '').localeCompare(b.display ?? ''));
+      this.locations = entries<Location>(roles, 'Location').sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
+    } catch (e) {
+      this.error = messageOf(e);
+    } finally {
+      this.loading = '';
+    }
+  }
+
+  // ---- data -----------------------------------------------------------------------------------
+
+  private async loadAppointments() {
+    const bundle = await fhirRequest<Bundle>(this.session!, `Appointment?patient=Patient/${this.session!.patientId}&_sort=-date&_count=100`);
+    this.appointments = entries<Appointment>(bundle, 'Appointment');
+  }
+
+  private async practitionerName(ref: string): Promise<string> {
+    if (!this.names.has(ref)) {
+      const p = await fhirRequest<Practitioner>(this.session!, ref).catch(() => undefined);
+      this.names.set(ref, p ? humanName(p.name) : ref);
+    }
+    return this.names.get(ref)!;
+  }
+
+  /** Provider matching: roles of the specialty (and location), each practitioner's next free slots, soonest first. */
+  private async search(e?: Event) {
+    e?.preventDefault();
+    const session = this.session!;
+    this.loading = 'Finding practitioners and free slots…';
+    this.actionError = '';
+    try {
+      const q = new URLSearchParams({ active: 'true', _count: '100', _include: 'PractitionerRole:practitioner' });
+      if (this.specialty) q.set('specialty', this.specialty);
+      if (this.location) q.set('location', this.location);
+      const bundle = await fhirRequest<Bundle>(session, `PractitionerRole?${q}`);
+      const practitioners = new Map(entries<Practitioner>(bundle, 'Practitioner').map((p) => [`Practitioner/${p.id}`, p]));
+      const roles = entries<PractitionerRole>(bundle, 'PractitionerRole');
+      const seen = new Set<string>();
+      const now = isoAt(new Date());
+      const matches = await Promise.all(
+        roles.flatMap((r) => {
+          const ref = refOf(r.practitioner);
+          if (!ref || seen.has(ref)) return [];
+          seen.add(ref);
+          return [
+            (async (): Promise<Match> => {
+              const p = practitioners.get(ref);
+              const name = p ? humanName(p.name) : (r.practitioner?.display ?? (await this.practitionerName(ref)));
+              this.names.set(ref, name);
+              const schedules = entries<Schedule>(await fhirRequest<Bundle>(session, `Schedule?actor=${ref}&active=true&_count=20`), 'Schedule');
+              const next = schedules.length
+                ? entries<Slot>(await fhirRequest<Bundle>(session, `Slot?schedule=${schedules.map((s) => `Schedule/${s.id}`).join(',')}&status=free&start=ge${encodeURIComponent(now)}&_sort=start&_count=4`), 'Slot')
+                : [];
+              const loc = r.location?.[0];
+              return { practitioner: ref, name, location: refOf(loc) || undefined, locationName: loc?.display, specialty: r.specialty?.[0], schedules, next };
+            })(),
+          ];
+        }),
+      );
+      this.found = matches.sort((a, b) => (a.next[0]?.start ?? '9999').localeCompare(b.next[0]?.start ?? '9999'));
+      this.searched = true;
+    } catch (err) {
+      this.actionError = messageOf(err);
+    } finally {
+      this.loading = '';
+    }
+  }
+
+  private async openCalendar(m: Match, around?: string) {
+    this.calendarOf = m;
+    const day = around ? new Date(around) : new Date();
+    this.calendarStart = this.calendarView === 'week' ? startOfWeek(day) : startOfDay(day);
+    await this.loadCalendar();
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>('#calendar-title')?.focus();
+  }
+
+  private async loadCalendar() {
+    const m = this.calendarOf;
+    if (!m) return;
+    const from = this.calendarStart;
+    const to = addDays(from, this.calendarView === 'week' ? 7 : 1);
+    try {
+      const range = `start=ge${encodeURIComponent(isoAt(from))}&start=lt${encodeURIComponent(isoAt(to))}`;
+      const [slots, appointments] = await Promise.all([
+        m.schedules.length
+          ? fhirRequest<Bundle>(this.session!, `Slot?schedule=${m.schedules.map((s) => `Schedule/${s.id}`).join(',')}&${range}&_sort=start&_count=300`)
+          : Promise.resolve(undefined),
+        fhirRequest<Bundle>(this.session!, `Appointment?practitioner=${m.practitioner}&date=ge${encodeURIComponent(isoAt(from))}&date=lt${encodeURIComponent(isoAt(to))}&_count=300`),
+      ]);
+      this.calendarSlots = entries<Slot>(slots, 'Slot');
+      this.calendarAppointments = entries<Appointment>(appointments, 'Appointment');
+    } catch (e) {
+      this.actionError = messageOf(e);
+    }
+  }
+
+  private async shiftCalendar(days: number) {
+    this.calendarStart = addDays(this.calendarStart, days);
+    await this.loadCalendar();
+  }
+
+  private async setView(view: CalendarView) {
+    this.calendarView = view;
+    this.calendarStart = view === 'week' ? startOfWeek(this.calendarStart) : this.calendarStart;
+    await this.loadCalendar();
+  }
+
+  // ---- proposing: the appointment, then appointment-book CDS -------------------------------------
+
+  private async propose(who: Who, slot: Slot, busy: boolean) {
+    const patient = this.patient!;
+    const moving = this.moving;
+    const appointment: Appointment = {
+      ...(moving ?? {}),
+      resourceType: 'Appointment',
+      status: moving ? moving.status : 'proposed',
+      serviceCategory: moving?.serviceCategory ?? slot.serviceCategory,
+      specialty: moving?.specialty ?? slot.specialty ?? (who.specialty ? [who.specialty] : undefined),
+      appointmentType: moving?.appointmentType ?? slot.appointmentType,
+      description: moving?.description ?? `${who.specialty ? conceptText(who.specialty) : 'Clinic'} appointment`,
+      start: slot.start,
+      end: slot.end,
+      minutesDuration: Math.round((Date.parse(slot.end) - Date.parse(slot.start)) / 60000),
+      slot: [{ reference: `Slot/${slot.id}` }],
+      created: moving?.created ?? new Date().toISOString(),
+      participant: [
+        { actor: { reference: `Patient/${patient.id}`, display: humanName(patient.name) }, required: 'required', status: 'accepted' },
+        { actor: { reference: who.practitioner, display: who.name }, required: 'required', status: 'accepted' },
+        ...(who.location ? [{ actor: { reference: who.location, display: who.locationName }, required: 'required' as const, status: 'accepted' as const }] : []),
+      ],
+    };
+    this.proposal = { kind: moving ? 'move' : 'book', who, slot, busy, moving, appointment, cards: [], serviceOf: {}, checking: true, overridden: false, cdsNote: '' };
+    this.actionError = '';
+    this.notice = '';
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>('#proposal-title')?.focus();
+    await this.checkProposal();
+  }
+
+  private async checkProposal() {
+    const p = this.proposal;
+    if (!p) return;
+    const session = this.session!;
+    if (!session.fhirUser) {
+      this.proposal = { ...p, checking: false, cdsNote: 'Decision support was not asked: your sign-in is not linked to a practitioner record (CDS Hooks needs a userId).' };
+      return;
+    }
+    try {
+      const results: HookResult[] = await callHook(session, 'appointment-book', {
+        patientId: this.patient!.id,
+        userId: session.fhirUser,
+        appointments: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: p.appointment }] },
+      });
+      const serviceOf: Record<string, string> = {};
+      for (const r of results) for (const c of r.cards) if (c.uuid) serviceOf[c.uuid] = r.serviceId;
+      if (this.proposal === p) this.proposal = { ...p, checking: false, cards: results.flatMap((r) => r.cards), serviceOf };
+    } catch (e) {
+      if (this.proposal === p) this.proposal = { ...p, checking: false, cdsNote: `Decision support could not be reached (${messageOf(e)}); check the calendar before confirming.` };
+    }
+  }
+
+  /** A card's suggestion: "book the next free slot instead" moves the proposal to that slot. */
+  private async onAccept(e: CustomEvent<CardEvent>) {
+    const p = this.proposal;
+    const action = e.detail.suggestion?.actions?.[0];
+    if (!p) return;
+    if (e.detail.card.uuid && e.detail.serviceId) {
+      void sendFeedback(this.session!, e.detail.serviceId, [{ card: e.detail.card.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: e.detail.suggestion?.uuid ?? '' }], outcomeTimestamp: new Date().toISOString() }]).catch(() => undefined);
+    }
+    if (action?.type === 'delete') {
+      this.proposal = undefined;
+      return;
+    }
+    const moved = action?.resource as Appointment | undefined;
+    const slotId = moved?.slot?.[0]?.reference?.split('/')[1];
+    if (!slotId) return;
+    try {
+      const slot = await fhirRequest<Slot>(this.session!, `Slot/${slotId}`);
+      await this.propose(p.who, slot, slot.status !== 'free');
+    } catch (err) {
+      this.actionError = messageOf(err);
+    }
+  }
+
+  private onOverride(e: CustomEvent<CardEvent>) {
+    const p = this.proposal;
+    if (!p) return;
+    if (e.detail.card.uuid && e.detail.serviceId) {
+      void sendFeedback(this.session!, e.detail.serviceId, [
+        { card: e.detail.card.uuid, outcome: 'overridden', overrideReason: e.detail.reason?.code ? { reason: { ...e.detail.reason, code: e.detail.reason.code }, userComment: e.detail.comment } : undefined, outcomeTimestamp: new Date().toISOString() },
+      ]).catch(() => undefined);
+    }
+    this.proposal = { ...p, overridden: true };
+  }
+
+  /** Warnings and critical cards must be acted on (a suggestion) or overridden before confirming. */
+  private blocking(p: Proposal) {
+    return !p.overridden && p.cards.some((c) => c.indicator === 'critical' || c.indicator === 'warning');
+  }
+
+  // ---- writing: one transaction each -------------------------------------------------------------
+
+  private async transaction(entry: BundleEntry[]): Promise<Bundle> {
+    return fhirRequest<Bundle>(this.session!, '', { method: 'POST', json: { resourceType: 'Bundle', type: 'transaction', entry } });
+  }
+
+  private conflictMessage(e: unknown, what: string): string {
+    if (e instanceof FhirError && (e.status === 409 || e.status === 412)) {
+      return `${what}: the slot was taken or changed by someone else since you opened it. Nothing was saved; pick another slot.`;
+    }
+    return `${what}: ${messageOf(e)}`;
+  }
+
+  private async confirm() {
+    const p = this.proposal;
+    if (!p || p.checking || this.blocking(p)) return;
+    this.loading = p.kind === 'book' ? 'Booking…' : 'Moving the appointment…';
+    this.actionError = '';
+    try {
+      // the Slot is written with If-Match: if another desk booked it meanwhile the whole Bundle fails
+      const slotEntry = (slot: Slot, status: Slot['status']): BundleEntry => ({
+        fullUrl: `${this.session!.fhirBase}/Slot/${slot.id}`,
+        resource: { ...slot, status },
+        request: { method: 'PUT', url: `Slot/${slot.id}`, ifMatch: versionOf(slot) },
+      });
+      const entry: BundleEntry[] = [];
+      if (p.kind === 'book') {
+        entry.push({ fullUrl: `urn:uuid:${crypto.randomUUID()}`, resource: { ...p.appointment, status: 'booked' }, request: { method: 'POST', url: 'Appointment' } });
+      } else {
+        const old = p.moving!;
+        entry.push({ fullUrl: `${this.session!.fhirBase}/Appointment/${old.id}`, resource: { ...p.appointment, status: 'booked' }, request: { method: 'PUT', url: `Appointment/${old.id}`, ifMatch: versionOf(old) } });
+        for (const ref of old.slot ?? []) {
+          if (ref.reference === `Slot/${p.slot.id}`) continue;
+          const oldSlot = await fhirRequest<Slot>(this.session!, ref.reference!).catch(() => undefined);
+          if (oldSlot && oldSlot.status === 'busy' && !(await this.othersHold(oldSlot, old.id!))) entry.push(slotEntry(oldSlot, 'free'));
+        }
+      }
+      if (!p.busy) entry.push(slotEntry(p.slot, 'busy'));
+      await this.transaction(entry);
+      this.notice = `${p.kind === 'book' ? 'Booked' : 'Moved to'} ${when(p.slot.start)} with ${p.who.name}.`;
+      this.proposal = undefined;
+      this.moving = undefined;
+      await Promise.all([this.loadAppointments(), this.loadCalendar(), this.searched ? this.search() : undefined]);
+    } catch (e) {
+      this.actionError = this.conflictMessage(e, p.kind === 'book' ? 'Not booked' : 'Not moved');
+      await this.loadCalendar();
+    } finally {
+      this.loading = '';
+    }
+  }
+
+  /** Whether an active appointment other than `except` holds the slot (a double booking): then it stays busy. */
+  private async othersHold(slot: Slot, except: string): Promise<boolean> {
+    const b = await fhirRequest<Bundle>(this.session!, `Appointment?slot=Slot/${slot.id}&_count=10`).catch(() => undefined);
+    return entries<Appointment>(b, 'Appointment').some((a) => a.id !== except && !['cancelled', 'noshow', 'entered-in-error'].includes(a.status));
+  }
+
+  private async cancel(a: Appointment, e: Event) {
+    e.preventDefault();
+    const reasonCode = String(new FormData(e.target as HTMLFormElement).get('reason') ?? 'pat');
+    const reason = CANCEL_REASONS.find((r) => r.code === reasonCode)!;
+    this.loading = 'Cancelling…';
+    this.actionError = '';
+    try {
+      const entry: BundleEntry[] = [
+        { fullUrl: `${this.session!.fhirBase}/Appointment/${a.id}`, resource: { ...a, status: 'cancelled', cancelationReason: { coding: [reason], text: reason.display } }, request: { method: 'PUT', url: `Appointment/${a.id}`, ifMatch: versionOf(a) } },
+      ];
+      for (const ref of a.slot ?? []) {
+        const slot = await fhirRequest<Slot>(this.session!, ref.reference!).catch(() => undefined);
+        if (slot?.status === 'busy' && !(await this.othersHold(slot, a.id!))) {
+          entry.push({ fullUrl: `${this.session!.fhirBase}/Slot/${slot.id}`, resource: { ...slot, status: 'free' }, request: { method: 'PUT', url: `Slot/${slot.id}`, ifMatch: versionOf(slot) } });
+        }
+      }
+      await this.transaction(entry);
+      this.notice = `Cancelled the appointment of ${when(a.start)}; its slot is free again.`;
+      this.cancelling = '';
+      await Promise.all([this.loadAppointments(), this.loadCalendar()]);
+    } catch (err) {
+      this.actionError = this.conflictMessage(err, 'Not cancelled');
+    } finally {
+      this.loading = '';
+    }
+  }
+
+  private async noShow(a: Appointment) {
+    this.loading = 'Saving…';
+    this.actionError = '';
+    try {
+      await fhirRequest(this.session!, `Appointment/${a.id}`, { method: 'PUT', json: { ...a, status: 'noshow' }, headers: versionOf(a) ? { 'If-Match': versionOf(a)! } : {} });
+      this.notice = `Marked the appointment of ${when(a.start)} as a no-show.`;
+      await Promise.all([this.loadAppointments(), this.loadCalendar()]);
+    } catch (err) {
+      this.actionError = `Not saved: ${messageOf(err)}`;
+    } finally {
+      this.loading = '';
+    }
+  }
+
+  private async startMove(a: Appointment) {
+    this.moving = a;
+    this.proposal = undefined;
+    this.notice = '';
+    const ref = refOf(participantOf(a, 'Practitioner'));
+    if (!ref) return;
+    const name = await this.practitionerName(ref);
+    const schedules = entries<Schedule>(await fhirRequest<Bundle>(this.session!, `Schedule?actor=${ref}&active=true&_count=20`), 'Schedule');
+    const loc = participantOf(a, 'Location');
+    await this.openCalendar({ practitioner: ref, name, location: refOf(loc) || undefined, locationName: loc?.display, specialty: a.specialty?.[0], schedules, next: [] }, a.start);
+  }
+
+  // ---- rendering -----------------------------------------------------------------------------------
+
+  render() {
+    return html`<m-shell app-name="Scheduling" user=${this.user}>
+      ${this.session ? html`<button slot="actions" @click=${signOut}>Sign out</button>` : nothing}
+      <m-patient-banner .patient=${this.patient}></m-patient-banner>
+      <m-status .loading=${this.loading} .error=${this.error}></m-status>
+      ${this.actionError ? html`<div class="notice critical" role="alert">${this.actionError}</div>` : nothing}
+      ${this.notice ? html`<div class="notice success" role="status">${this.notice}</div>` : nothing}
+      ${this.patient ? this.workspace() : nothing}
+    </m-shell>`;
+  }
+
+  private workspace() {
+    return html`<div class="layout">
+      <div>
+        ${this.proposal ? this.proposalPanel(this.proposal) : nothing}
+        ${this.finder()}
+        ${this.calendarOf ? this.calendar(this.calendarOf) : nothing}
+      </div>
+      ${this.appointmentList()}
+    </div>`;
+  }
+
+  private finder() {
+    return html`<section class="card" aria-labelledby="find-title">
+      <h2 id="find-title">Find a practitioner</h2>
+      <form class="row" role="search" @submit=${this.search}>
+        <div class="field"><label for="specialty">Specialty</label>
+          <select id="specialty" @change=${(e: Event) => (this.specialty = (e.target as HTMLSelectElement).value)}>
+            <option value="">Any specialty</option>
+            ${this.specialties.map((c) => html`<option value=${codingKey(c)} ?selected=${this.specialty === codingKey(c)}>${c.display ?? c.code}</option>`)}
+          </select></div>
+        <div class="field"><label for="location">Location</label>
+          <select id="location" @change=${(e: Event) => (this.location = (e.target as HTMLSelectElement).value)}>
+            <option value="">Any location</option>
+            ${this.locations.map((l) => html`<option value="Location/${l.id}" ?selected=${this.location === `Location/${l.id}`}>${l.name}</option>`)}
+          </select></div>
+        <button type="submit" class="primary">Find free slots</button>
+      </form>
+      ${this.searched
+        ? this.found.length
+          ? html`<ul class="plain matches" aria-label="Practitioners found">
+              ${this.found.map(
+                (m) => html`<li data-practitioner=${m.practitioner}>
+                  <div><strong>${m.name}</strong><br><span class="muted">${conceptText(m.specialty)}${m.locationName ? ` · ${m.locationName}` : ''}</span><br>
+                    ${m.schedules.length ? html`<button @click=${() => this.openCalendar(m, m.next[0]?.start)} ><span>Calendar</span><span class="visually-hidden"> of ${m.name}</span></button>` : nothing}</div>
+                  <div class="slots">
+                    ${m.next.length
+                      ? m.next.map((s) => html`<button class=${s === m.next[0] ? 'primary' : ''} data-slot=${s.id!} @click=${() => this.propose(m, s, false)}><span class="visually-hidden">Book </span>${shortFormat.format(new Date(s.start))}<span class="visually-hidden"> with ${m.name}</span></button>`)
+                      : html`<span class="muted">${m.schedules.length ? 'No free slot in the schedule' : 'No bookable schedule (hospital rota)'}</span>`}
+                  </div>
+                </li>`,
+              )}
+            </ul>`
+          : html`<p class="muted">No practitioner matches.</p>`
+        : nothing}
+    </section>`;
+  }
+
+  private calendar(m: Match) {
+    const step = this.calendarView === 'week' ? 7 : 1;
+    const last = addDays(this.calendarStart, step - 1);
+    const range = this.calendarView === 'week' ? `${this.calendarStart.toLocaleDateString()} – ${last.toLocaleDateString()}` : this.calendarStart.toLocaleDateString();
+    return html`<section class="card" aria-labelledby="calendar-title">
+      <div class="cal-head">
+        <h2 id="calendar-title" tabindex="-1">${m.name}: ${range}</h2>
+        <div class="row" style="align-items:center">
+          <button @click=${() => this.shiftCalendar(-step)}><span aria-hidden="true">‹ </span>Previous ${this.calendarView}</button>
+          <button @click=${() => this.shiftCalendar(step)}>Next ${this.calendarView}<span aria-hidden="true"> ›</span></button>
+          <button aria-pressed=${this.calendarView === 'day'} @click=${() => this.setView('day')}>Day</button>
+          <button aria-pressed=${this.calendarView === 'week'} @click=${() => this.setView('week')}>Week</button>
+          <button @click=${() => { this.calendarOf = undefined; this.moving = undefined; }}>Close</button>
+        </div>
+      </div>
+      ${this.moving ? html`<p class="notice info">Moving the appointment of <strong>${when(this.moving.start)}</strong>: choose a free slot.</p>` : nothing}
+      <m-schedule-calendar .slots=${this.calendarSlots} .appointments=${this.calendarAppointments} .start=${this.calendarStart} view=${this.calendarView}
+        practitioner=${m.name} highlight=${this.moving?.id ?? ''}
+        @slot-pick=${(e: CustomEvent<{ slot: Slot; busy: boolean }>) => this.propose(m, e.detail.slot, e.detail.busy)}></m-schedule-calendar>
+    </section>`;
+  }
+
+  private proposalPanel(p: Proposal) {
+    const blocking = this.blocking(p);
+    return html`<section class="card proposal" aria-labelledby="proposal-title">
+      <h2 id="proposal-title" tabindex="-1">${p.kind === 'book' ? 'Confirm the booking' : 'Confirm the move'}</h2>
+      <dl>
+        <dt>Patient</dt><dd>${humanName(this.patient!.name)}</dd>
+        <dt>With</dt><dd>${p.who.name}${p.who.specialty ? ` (${conceptText(p.who.specialty)})` : ''}</dd>
+        ${p.who.locationName ? html`<dt>Where</dt><dd>${p.who.locationName}</dd>` : nothing}
+        <dt>When</dt><dd>${when(p.slot.start)}</dd>
+        ${p.moving ? html`<dt>Instead of</dt><dd>${when(p.moving.start)}</dd>` : nothing}
+        ${p.busy ? html`<dt>Slot</dt><dd><span class="badge warning">Already booked: double booking</span></dd>` : nothing}
+      </dl>
+      ${p.checking ? html`<m-status loading="Checking with decision support…"></m-status>` : nothing}
+      ${p.cdsNote ? html`<p class="notice info">${p.cdsNote}</p>` : nothing}
+      ${p.cards.length
+        ? html`<h3>Decision support</h3>
+            <m-cds-cards .cards=${p.cards} .serviceOf=${p.serviceOf} @cds-accept=${this.onAccept} @cds-override=${this.onOverride}></m-cds-cards>`
+        : !p.checking && !p.cdsNote ? html`<p class="muted">Decision support found no conflict.</p>` : nothing}
+      ${blocking ? html`<p class="notice warning">Act on the card (a suggestion) or override it with a reason to confirm.</p>` : nothing}
+      <div class="row">
+        <button class="primary" ?disabled=${p.checking || blocking} @click=${this.confirm}>${p.kind === 'book' ? 'Confirm booking' : 'Confirm move'}</button>
+        <button @click=${() => (this.proposal = undefined)}>Back</button>
+      </div>
+    </section>`;
+  }
+
+  private appointmentList() {
+    const now = Date.now();
+    const upcoming = this.appointments.filter((a) => Date.parse(a.end ?? a.start ?? '') >= now).reverse();
+    const past = this.appointments.filter((a) => Date.parse(a.end ?? a.start ?? '') < now);
+    return html`<section class="card" aria-labelledby="appts-title">
+      <h2 id="appts-title">Appointments of ${humanName(this.patient!.name)}</h2>
+      <h3 class="sub">Upcoming</h3>
+      ${upcoming.length ? html`<ul class="plain appts" aria-label="Upcoming appointments">${upcoming.map((a) => this.appointmentItem(a, false))}</ul>` : html`<p class="muted">None.</p>`}
+      <h3 class="sub">Past</h3>
+      ${past.length ? html`<ul class="plain appts" aria-label="Past appointments">${past.slice(0, 12).map((a) => this.appointmentItem(a, true))}</ul>` : html`<p class="muted">None.</p>`}
+    </section>`;
+  }
+
+  private appointmentItem(a: Appointment, past: boolean) {
+    const who = participantOf(a, 'Practitioner')?.display ?? '';
+    const statusClass = a.status === 'booked' ? 'info' : a.status === 'cancelled' || a.status === 'noshow' ? 'critical' : a.status === 'fulfilled' ? 'success' : 'warning';
+    const label = a.status === 'noshow' ? 'no-show' : a.status;
+    return html`<li data-appointment=${a.id!}>
+      <div class="line"><strong>${when(a.start)}</strong><span class="badge ${statusClass}">${label}</span></div>
+      <div class="muted">${who}${a.description ? ` · ${a.description}` : ''}</div>
+      ${a.status === 'booked'
+        ? html`<div class="actions">
+            ${past
+              ? html`<button @click=${() => this.noShow(a)} ><span>Mark no-show</span><span class="visually-hidden"> (${when(a.start)})</span></button>`
+              : this.cancelling === a.id
+                ? html`<form class="row" @submit=${(e: Event) => this.cancel(a, e)}>
+                    <div class="field"><label for="reason-${a.id}">Reason</label>
+                      <select id="reason-${a.id}" name="reason">${CANCEL_REASONS.map((r) => html`<option value=${r.code!}>${r.display}</option>`)}</select></div>
+                    <button type="submit" class="danger">Confirm cancellation</button>
+                    <button type="button" @click=${() => (this.cancelling = '')}>Keep</button>
+                  </form>`
+                : html`<button @click=${() => this.startMove(a)} ><span>Reschedule</span><span class="visually-hidden"> the appointment of ${when(a.start)}</span></button>
+                    <button class="danger" @click=${() => (this.cancelling = a.id!)} ><span>Cancel</span><span class="visually-hidden"> the appointment of ${when(a.start)}</span></button>`}
+          </div>`
+        : nothing}
+    </li>`;
+  }
+}
+customElements.define('m-scheduling-app', SchedulingApp);
