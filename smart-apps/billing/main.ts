@@ -547,7 +547,7 @@ export class BillingApp extends LitElement {
     return html`<section class="card" aria-labelledby="claims-title">
       <h2 id="claims-title">Claims</h2>
       <p class="muted">All patients' claims, newest ${this.rows.length} shown.</p>
-      <div class="wide">
+      <div class="wide" tabindex="0" role="region" aria-label="Totals, scrollable">
         <table aria-label="Totals by status">
           <caption>Totals by status</caption>
           <thead><tr><th scope="col">Status</th><th scope="col" class="num">Claims</th><th scope="col" class="num">Billed</th><th scope="col" class="num">Paid</th></tr></thead>
@@ -563,7 +563,7 @@ export class BillingApp extends LitElement {
           ${STANDINGS.map((st) => html`<option value=${st} ?selected=${st === this.filter}>${st}</option>`)}
         </select>
       </div>
-      <div class="wide">
+      <div class="wide" tabindex="0" role="region" aria-label="Claims, scrollable">
         <table aria-label="Claims list">
           <thead><tr><th scope="col">Created</th><th scope="col">Patient</th><th scope="col">Status</th><th scope="col" class="num">Billed</th><th scope="col" class="num">Paid</th></tr></thead>
           <tbody>
