@@ -126,7 +126,8 @@ export class PrescribingApp extends LitElement {
       .chosen { display: flex; gap: 0.75rem; align-items: center; flex-wrap: wrap; padding: 0.5rem 0.75rem; background: var(--m-info-bg); border-radius: var(--m-radius); }
       .chosen strong { font-size: 1.05rem; }
       input.num { width: 6rem; }
-      textarea { width: 100%; min-height: 4rem; }
+      textarea { width: 100%; min-height: 4rem; box-sizing: border-box; }
+      .cds { margin-top: var(--m-space); }
       .sign-row { display: flex; gap: 0.75rem; align-items: center; flex-wrap: wrap; }
       .sig { font-family: ui-monospace, monospace; background: var(--m-bg); padding: 0.4rem 0.6rem; border-radius: var(--m-radius); }
       aside section { margin-bottom: var(--m-space); }

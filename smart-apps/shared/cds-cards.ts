@@ -32,6 +32,9 @@ export class CdsCards extends LitElement {
     css`
       ul.plain > li { margin-bottom: 0.75rem; }
       article { border-left: 6px solid var(--m-info); }
+      article.critical, article.warning, article.info { color: var(--m-text); }
+      article.critical .summary { color: var(--m-critical); }
+      article.warning .summary { color: var(--m-warning); }
       article.critical { border-left-color: var(--m-critical); background: var(--m-surface); }
       article.warning { border-left-color: #b7791f; background: var(--m-surface); }
       article.info { background: var(--m-surface); }
@@ -113,7 +116,7 @@ customElements.define('m-cds-cards', CdsCards);
 /**
  * A card's detail is GitHub-flavoured Markdown (CDS Hooks 2.0); the subset services write, rendered as
  * lit templates (text stays text: nothing is parsed as HTML): paragraphs, "- " lists, **bold**,
- * _italic_ / *italic*, `code`.
+ * _italic_ / *italic*, `code`, [links](https://…) (http(s) only).
  */
 export function markdown(text: string) {
   return text.split(/\n{2,}/).map((block) => {
@@ -124,7 +127,9 @@ export function markdown(text: string) {
 }
 
 function inline(text: string) {
-  return text.split(/(\*\*[^*]+\*\*|`[^`]+`|(?<![\w])_[^_]+_(?![\w])|(?<![\w*])\*[^*\s][^*]*\*(?![\w*]))/).map((part) => {
+  return text.split(/(\[[^\]]+\]\(https?:\/\/[^)\s]+\)|\*\*[^*]+\*\*|`[^`]+`|(?<![\w])_[^_]+_(?![\w])|(?<![\w*])\*[^*\s][^*]*\*(?![\w*]))/).map((part) => {
+    const link = /^\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)$/.exec(part);
+    if (link) return html`<a href=${link[2]} target="_blank" rel="noopener">${link[1]}</a>`;
     if (part.length > 4 && part.startsWith('**') && part.endsWith('**')) return html`<strong>${part.slice(2, -2)}</strong>`;
     if (part.length > 2 && part.startsWith('`') && part.endsWith('`')) return html`<code>${part.slice(1, -1)}</code>`;
     if (part.length > 2 && ((part.startsWith('_') && part.endsWith('_')) || (part.startsWith('*') && part.endsWith('*')))) return html`<em>${part.slice(1, -1)}</em>`;
