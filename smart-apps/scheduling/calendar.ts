@@ -46,7 +46,7 @@ export class ScheduleCalendar extends LitElement {
       .day h4 { margin: 0 0 0.3rem; font-size: 0.85rem; text-align: center; padding: 0.25rem; background: var(--m-bg); border-radius: var(--m-radius); }
       .day h4.today { background: var(--m-info-bg); color: var(--m-info); }
       .day ol { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 0.25rem; }
-      .cell { width: 100%; min-height: 2.25rem; text-align: left; font-size: 0.82rem; padding: 0.25rem 0.4rem; border-radius: var(--m-radius); line-height: 1.2; }
+      .cell { box-sizing: border-box; width: 100%; min-height: 2.25rem; text-align: left; font-size: 0.82rem; padding: 0.25rem 0.4rem; border-radius: var(--m-radius); line-height: 1.2; }
       button.cell.free { border-color: var(--m-success); color: var(--m-success); background: var(--m-success-bg); }
       button.cell.busy { border: 1px solid var(--m-border); color: var(--m-text); background: var(--m-surface); }
       button.cell.mine { border: 2px solid var(--m-primary); background: var(--m-info-bg); color: var(--m-info); }

@@ -11,6 +11,7 @@ import { callHook, sendFeedback, type Card, type HookResult } from '../shared/cd
 import type { CardEvent } from '../shared/cds-cards.js';
 import '../shared/cds-cards.js';
 import { conceptText, entries, FhirError, humanName, messageOf } from '../shared/fhir.js';
+import { smartLinkLauncher } from '../shared/launch.js';
 import { fhirRequest, signOut, startSession, userName, type Session } from '../shared/smart.js';
 import { baseStyles } from '../shared/ui.js';
 import '../shared/ui.js';
@@ -175,11 +176,11 @@ export class SchedulingApp extends LitElement {
   }
 
   /** Provider matching: roles of the specialty (and location), each practitioner's next free slots, soonest first. */
-  private async search(e?: Event) {
+  private async search(e?: Event, keepError = false) {
     e?.preventDefault();
     const session = this.session!;
     this.loading = 'Finding practitioners and free slots…';
-    this.actionError = '';
+    if (!keepError) this.actionError = '';
     try {
       const q = new URLSearchParams({ active: 'true', _count: '100', _include: 'PractitionerRole:practitioner' });
       if (this.specialty) q.set('specialty', this.specialty);
@@ -396,7 +397,8 @@ export class SchedulingApp extends LitElement {
       await Promise.all([this.loadAppointments(), this.loadCalendar(), this.searched ? this.search() : undefined]);
     } catch (e) {
       this.actionError = this.conflictMessage(e, p.kind === 'book' ? 'Not booked' : 'Not moved');
-      await this.loadCalendar();
+      this.proposal = undefined;
+      await Promise.all([this.loadCalendar(), this.searched ? this.search(undefined, true) : undefined]);
     } finally {
       this.loading = '';
     }
@@ -559,7 +561,7 @@ export class SchedulingApp extends LitElement {
       ${p.cdsNote ? html`<p class="notice info">${p.cdsNote}</p>` : nothing}
       ${p.cards.length
         ? html`<h3>Decision support</h3>
-            <m-cds-cards .cards=${p.cards} .serviceOf=${p.serviceOf} @cds-accept=${this.onAccept} @cds-override=${this.onOverride}></m-cds-cards>`
+            <m-cds-cards .cards=${p.cards} .serviceOf=${p.serviceOf} .launchLink=${smartLinkLauncher(this.session!, this.patient!.id!)} @cds-accept=${this.onAccept} @cds-override=${this.onOverride}></m-cds-cards>`
         : !p.checking && !p.cdsNote ? html`<p class="muted">Decision support found no conflict.</p>` : nothing}
       ${blocking ? html`<p class="notice warning">Act on the card (a suggestion) or override it with a reason to confirm.</p>` : nothing}
       <div class="row">

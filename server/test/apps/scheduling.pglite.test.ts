@@ -118,7 +118,7 @@ describe('scheduling', () => {
     expect((await read<Slot>('Slot', contested)).meta?.versionId).toBe(String(Number(taken.meta!.versionId) + 1));
 
     // the calendar now shows it taken; double-booking it shows the appointment-book card
-    await page.getByRole('button', { name: 'Back' }).click();
+    await expect.poll(() => page.locator(`button[data-slot="${contested}"]`).count()).toBe(1); // gone from the next free slots
     await calendar.locator(`button.cell.busy[data-slot="${contested}"]`).click();
     await page.getByText(/is already booked at/).first().waitFor({ timeout: 15_000 });
     expect(await page.getByRole('button', { name: 'Confirm booking' }).isDisabled()).toBe(true);
