@@ -256,7 +256,7 @@ export class ChartApp extends LitElement {
       charts.push({
         heading: conceptText(last.code),
         unit: last.valueQuantity?.unit ?? '',
-        series: [{ label: conceptText(last.code), points: list.flatMap((o) => point(o, o.valueQuantity?.value)) }],
+        series: [{ label: 'Result', points: list.flatMap((o) => point(o, o.valueQuantity?.value)) }],
         low: range?.low?.value,
         high: range?.high?.value,
       });

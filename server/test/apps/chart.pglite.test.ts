@@ -44,6 +44,18 @@ beforeAll(async () => {
   patientName = n?.text ?? [...(n?.prefix ?? []), ...(n?.given ?? []), n?.family].filter(Boolean).join(' ');
   // raised blood pressure on the last three readings: the care-gaps service's BP card fires
   for (const [s, d, days] of [[168, 102, 2], [172, 98, 9], [165, 101, 20]]) await world.t.server.app.repo.create(bpPanel(patient.id!, s, d, days));
+  // a high potassium, flagged H by the laboratory: the newest result, shown with its badge
+  await world.t.server.app.repo.create({
+    resourceType: 'Observation',
+    status: 'final',
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
+    code: { coding: [{ system: LOINC, code: '2823-3', display: 'Potassium [Moles/volume] in Serum or Plasma' }], text: 'Potassium [Moles/volume] in Serum or Plasma' },
+    subject: { reference: `Patient/${patient.id}` },
+    effectiveDateTime: new Date(Date.now() - 3_600_000).toISOString(),
+    valueQuantity: { value: 6.1, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+    interpretation: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: 'H', display: 'High' }] }],
+    referenceRange: [{ low: { value: 3.5, unit: 'mmol/L' }, high: { value: 5.1, unit: 'mmol/L' } }],
+  } as Observation);
 }, 180_000);
 afterAll(() => world?.close());
 
@@ -95,11 +107,12 @@ describe('chart', () => {
 
     // recent results carry their interpretation as badges
     const results = page.getByRole('table', { name: /Recent laboratory results/ });
-    if (await results.count()) {
-      const flags = await results.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-flag')));
-      expect(flags.length).toBeGreaterThan(0);
-      expect(flags.every((f) => f === '' || /^(N|H|L|HH|LL|A|AA)$/.test(f!))).toBe(true);
-    }
+    const flags = await results.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-flag')));
+    expect(flags[0]).toBe('H'); // the newest: our potassium
+    expect(flags.every((f) => f === '' || /^(N|H|L|HH|LL|A|AA)$/.test(f!))).toBe(true);
+    const first = results.locator('tbody tr').first();
+    expect(await first.textContent()).toContain('Potassium');
+    expect(await first.locator('.badge').textContent()).toBe('H · High');
 
     // the patient-view card for the raised readings, with its SMART link to prescribing
     const bpCard = page.getByRole('article', { name: /BP (above target|in the stage 2 hypertension range)/ });
