@@ -15,6 +15,7 @@ import '../shared/ui.js';
 const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
 const CPT = 'http://www.ama-assn.org/go/cpt';
 const PROCEDURES_VS = 'https://meridian.dev/fhir/ValueSet/procedures';
+const ICD10CM_VS = 'https://meridian.dev/fhir/ValueSet/icd-10-cm';
 const ADJUDICATION = 'http://terminology.hl7.org/CodeSystem/adjudication';
 const PRIORITIES = [
   { code: 'normal', label: 'Normal' },
@@ -86,6 +87,8 @@ export class BillingApp extends LitElement {
     loading: { state: true },
     error: { state: true },
     submitError: { state: true },
+    dxQuery: { state: true },
+    dxFound: { state: true },
   };
   session?: Session;
   user = '';
@@ -115,6 +118,9 @@ export class BillingApp extends LitElement {
   loading = 'Signing in…';
   error = '';
   submitError = '';
+  dxQuery = '';
+  /** ICD-10-CM codes found by the search ($expand with a text filter); undefined before a search. */
+  dxFound?: { code: string; display: string }[];
 
   static styles = [
     baseStyles,
@@ -273,6 +279,28 @@ export class BillingApp extends LitElement {
     );
     const checks = new Map(results);
     this.diagnoses = this.diagnoses.map((d) => ({ ...d, check: d.code ? checks.get(d.code) : undefined }));
+  }
+
+  /** ICD-10-CM codes whose code or words start with what was typed (ValueSet/$expand, filter). */
+  private async searchDiagnoses(e: Event) {
+    e.preventDefault();
+    const q = this.dxQuery.trim();
+    if (!q) return;
+    try {
+      const vs = await fhirRequest<ValueSet>(this.session!, `ValueSet/$expand?url=${encodeURIComponent(ICD10CM_VS)}&filter=${encodeURIComponent(q)}&count=8`);
+      this.dxFound = (vs.expansion?.contains ?? []).map((c) => ({ code: c.code!, display: c.display ?? '' }));
+    } catch (err) {
+      this.submitError = messageOf(err);
+    }
+  }
+
+  private async addDiagnosis(code: string, display: string) {
+    if (!this.diagnoses.some((d) => d.code === code)) {
+      this.diagnoses = [...this.diagnoses, { conditionId: '', code, display, selected: true }];
+      await this.checkCodes();
+    }
+    this.dxFound = undefined;
+    this.dxQuery = '';
   }
 
   private get encounter() {
@@ -458,6 +486,18 @@ export class BillingApp extends LitElement {
             </li>`,
           )}
         </ul>
+        <form class="row" role="search" aria-label="Find an ICD-10-CM code" style="margin-top:0.5rem" @submit=${this.searchDiagnoses}>
+          <div class="field" style="flex:1 1 14rem"><label for="dx-query">Add a diagnosis</label>
+            <input id="dx-query" type="search" placeholder="Code or words, e.g. E11 or asthma" autocomplete="off" .value=${this.dxQuery} @input=${(e: Event) => (this.dxQuery = (e.target as HTMLInputElement).value)}></div>
+          <button type="submit">Find code</button>
+        </form>
+        ${this.dxFound
+          ? this.dxFound.length
+            ? html`<ul class="plain checks" aria-label="ICD-10-CM codes found">${this.dxFound.map(
+                (c) => html`<li><button type="button" @click=${() => this.addDiagnosis(c.code, c.display)} aria-label="Add ${c.code} ${c.display}">Add</button> <strong>${c.code}</strong> ${c.display}</li>`,
+              )}</ul>`
+            : html`<p class="muted">No ICD-10-CM code matches.</p>`
+          : nothing}
       </fieldset>
 
       <fieldset class="wide">

@@ -88,7 +88,7 @@ export class PortalApp extends LitElement {
       .span { grid-column: 1 / -1; }
       dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; margin: 0; }
       dt { font-weight: 600; }
-      dd { margin: 0; }
+      dd { margin: 0; overflow-wrap: anywhere; }
       .appointments li { display: flex; justify-content: space-between; align-items: center; gap: 0.75rem; flex-wrap: wrap; padding: 0.6rem 0; border-bottom: 1px solid var(--m-border); }
       .slots { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr)); gap: 0.5rem; margin: 0.75rem 0; border: 0; padding: 0; }
       .slots label { display: flex; gap: 0.4rem; align-items: center; border: 1px solid var(--m-border); border-radius: var(--m-radius); padding: 0.45rem 0.6rem; font-weight: 400; cursor: pointer; }
@@ -96,6 +96,7 @@ export class PortalApp extends LitElement {
       .wide { overflow-x: auto; }
       .small { font-size: 0.85rem; }
       h3 { margin-top: 1rem; }
+      tbody th { text-transform: none; letter-spacing: 0; font-size: 1rem; color: var(--m-text); }
     `,
   ];
 
@@ -225,7 +226,7 @@ export class PortalApp extends LitElement {
     const given = p.name?.[0]?.given?.[0] ?? humanName(p.name);
     return html`<h1 class="hello">Hello, ${given}</h1>
       <div class="grid">
-        ${this.appointmentsCard()} ${this.detailsCard(p)} ${this.resultsCard()} ${this.medicationsCard()}
+        ${this.appointmentsCard()} ${this.resultsCard()} ${this.detailsCard(p)} ${this.medicationsCard()}
       </div>`;
   }
 
@@ -294,17 +295,19 @@ export class PortalApp extends LitElement {
   }
 
   private resultsCard() {
-    return html`<section class="card" aria-labelledby="results-title">
+    return html`<section class="card span" aria-labelledby="results-title">
       <h2 id="results-title">Your test results</h2>
       ${this.results.length
         ? html`<div class="wide" tabindex="0" role="region" aria-label="Test results, scrollable"><table aria-label="Latest test results">
-            <thead><tr><th scope="col">Test</th><th scope="col">Result</th><th scope="col">What it means</th></tr></thead>
+            <thead><tr><th scope="col">Test</th><th scope="col">Result</th><th scope="col">Usual range</th><th scope="col">What it means</th><th scope="col">Date</th></tr></thead>
             <tbody>
               ${this.results.map(
                 (r) => html`<tr>
-                  <td><strong>${r.label}</strong><br><span class="muted small">${formatDate(r.date)}</span></td>
-                  <td>${r.value}${r.range ? html`<br><span class="muted small">Usual: ${r.range}</span>` : nothing}</td>
+                  <th scope="row"><span title=${r.detail}>${r.label}</span></th>
+                  <td>${r.value}</td>
+                  <td class="muted">${r.range || '—'}</td>
                   <td>${r.meaning ? html`<span class="badge ${r.meaning.tone}">${r.meaning.words}</span>` : html`<span class="muted">—</span>`}</td>
+                  <td class="muted small">${formatDate(r.date)}</td>
                 </tr>`,
               )}
             </tbody>

@@ -71,6 +71,12 @@ describe('billing', () => {
       await page.getByLabel('Unit price of item 2').fill('12.50');
       await page.getByLabel('Quantity of item 2').fill('2');
       await expect.poll(() => page.getByTestId('claim-total').textContent()).toBe('$156.00');
+      // a diagnosis found in the ICD-10-CM ValueSet ($expand with a filter), looked up as billable
+      await page.getByLabel('Add a diagnosis').fill('E11.9');
+      await page.getByRole('button', { name: 'Find code' }).click();
+      await page.getByRole('list', { name: 'ICD-10-CM codes found' }).getByRole('button', { name: /^Add E11\.9 / }).click();
+      await page.getByRole('checkbox', { name: /E11\.9 Type 2 diabetes/ }).waitFor();
+      expect(await page.getByRole('checkbox', { name: /E11\.9 Type 2 diabetes/ }).isChecked()).toBe(true);
       await page.getByRole('button', { name: 'Check claim' }).click();
       await page.getByText('No problems found: the claim is ready to submit.').waitFor();
       await expectAccessible(page, 'billing');
@@ -87,7 +93,8 @@ describe('billing', () => {
       )).rows[0].content;
       expect(stored.total.value).toBe(156);
       expect(stored.item).toHaveLength(2);
-      expect(stored.diagnosis.length).toBeGreaterThanOrEqual(1);
+      expect(stored.diagnosis.length).toBeGreaterThanOrEqual(2);
+      expect(JSON.stringify(stored.diagnosis)).toContain('"E11.9"');
       // the encounter now reads as billed
       await expect.poll(() => encounter.locator('option:checked').textContent()).toMatch(/Office visit today · billed \(Paid\)/);
 
