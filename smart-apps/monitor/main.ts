@@ -173,7 +173,7 @@ export class MonitorApp extends LitElement {
     return html`<div class="toolbar">
         <h1 style="margin:0;font-size:1.35rem">Ward vital signs</h1>
         ${this.connection()}
-        <span class="muted">Events received: ${this.lastEvent}</span>
+        <span class="muted">The first ${WARD_SIZE} patients by family name · Events received: ${this.lastEvent}</span>
       </div>
       <div class="layout">
         <section aria-label="Patients" class="ward">${repeat(this.patients, (p) => p.id!, (p) => this.patientCard(p))}</section>

@@ -124,7 +124,15 @@ describe('scheduling', () => {
     expect(await page.getByRole('button', { name: 'Confirm booking' }).isDisabled()).toBe(true);
     await expectAccessible(page, 'scheduling');
     await screenshot(page, 'scheduling');
+    // the card's suggestion moves the proposal to the next free slot, which has no conflict
+    await page.getByRole('button', { name: /^Book the next free slot instead/ }).click();
+    await page.getByText('Decision support found no conflict.').waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('button', { name: 'Confirm booking' }).isEnabled()).toBe(true);
     await page.getByRole('button', { name: 'Back' }).click();
+    // the day view of the same calendar
+    await page.getByRole('button', { name: 'Day', exact: true }).click();
+    await expect.poll(() => calendar.locator('section.day').count()).toBe(1);
+    await page.getByRole('button', { name: 'Week', exact: true }).click();
 
     // cancel: status cancelled, the slot free again
     await item.getByRole('button', { name: /^Cancel the appointment/ }).click();
