@@ -118,7 +118,9 @@ export async function openLauncher(world: AppsWorld, page: Page, account: Accoun
 export async function launchFromLauncher(world: AppsWorld, page: Page, appName: string, patientIndex = 0): Promise<void> {
   await page.getByRole('list', { name: 'Patients found' }).getByRole('button', { name: /^Select/ }).nth(patientIndex).click();
   await page.getByRole('button', { name: `Open ${appName}` }).click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/apps/launcher'), { timeout: 20_000 });
+  // through /auth to the consent page, or (a grant already given) back to the app, its code spent
+  const settled = (u: URL) => u.pathname.startsWith('/interaction/') || (u.pathname.startsWith('/apps/') && !u.pathname.startsWith('/apps/launcher') && !/[?&](launch|code)=/.test(u.search));
+  await page.waitForURL(settled, { timeout: 20_000 });
   await consent(page);
 }
 
