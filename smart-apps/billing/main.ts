@@ -126,6 +126,8 @@ export class BillingApp extends LitElement {
     baseStyles,
     css`
       *, *::before, *::after { box-sizing: border-box; }
+      .row > .field { min-width: 0; }
+      .field select { width: 100%; min-width: 0; }
       .layout { display: grid; grid-template-columns: minmax(0, 1.35fr) minmax(0, 1fr); gap: 1.25rem; align-items: start; }
       @media (max-width: 1000px) { .layout { grid-template-columns: 1fr; } }
       section.card + section.card { margin-top: 1rem; }
@@ -594,6 +596,7 @@ export class BillingApp extends LitElement {
           <tbody>
             ${summary.map((x) => html`<tr data-status=${x.st}><th scope="row"><span class="badge ${STANDING_CLASS[x.st]}">${x.st}</span></th><td class="num">${x.count}</td><td class="num">${money(x.billed)}</td><td class="num">${money(x.paid)}</td></tr>`)}
           </tbody>
+          <tfoot><tr><th scope="row">All</th><td class="num">${this.rows.length}</td><td class="num">${money(this.rows.reduce((s, r) => s + r.billed, 0))}</td><td class="num">${money(this.rows.reduce((s, r) => s + r.paid, 0))}</td></tr></tfoot>
         </table>
       </div>
       <div class="field" style="margin:1rem 0 0.5rem; max-width:16rem">
