@@ -29,7 +29,7 @@ describe('launcher', () => {
     expect(registry.body.apps.map((a: { id: string }) => a.id)).toEqual(expect.arrayContaining(['meridian-chart', 'meridian-portal']));
   });
 
-  it('shows the demo sign-ins of the embedded demo on its first page, never the backend client's secret', async () => {
+  it('shows the demo sign-ins of the embedded demo on its first page, never the backend client secret', async () => {
     expect((await world.t.http.get('/apps/demo-accounts.json')).status).toBe(404); // no demo made
     const demo = { accounts: [{ username: 'doctor', password: 'shown-once', role: 'doctor' }], client: { client_id: 'cli', client_secret: 'never-shown' } };
     fs.writeFileSync(path.join(dataDir, 'demo-access.json'), JSON.stringify(demo));
