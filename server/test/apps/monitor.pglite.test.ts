@@ -36,6 +36,9 @@ async function post(patient: string, value: number): Promise<string> {
   return body.id;
 }
 
+// page.evaluate bodies run in the browser (the test's tsconfig has no DOM lib)
+declare const document: { querySelector(selector: string): any };
+
 /** The heart rate shown for a patient, read from the app's shadow root. */
 const shownHeartRate = (page: Page, patient: string) =>
   page.evaluate((id) => {
