@@ -391,7 +391,7 @@ export class PrescribingApp extends LitElement {
       this.cards = [...unique.values()];
       return true;
     } catch (e) {
-      this.cdsError = `Decision support could not check the order: ${messageOf(e)}`;
+      this.cdsError = `Decision support could not check the order: ${withFieldNames(messageOf(e))}`;
       return false;
     } finally {
       this.checking = '';
@@ -433,7 +433,7 @@ export class PrescribingApp extends LitElement {
       this.reset();
       await this.load();
     } catch (err) {
-      this.formError = `The order was not signed. ${messageOf(err)}`;
+      this.formError = `The order was not signed. ${withFieldNames(messageOf(err))}`;
     } finally {
       this.signing = false;
     }
@@ -490,6 +490,22 @@ export class PrescribingApp extends LitElement {
   };
 }
 customElements.define('m-prescribing-app', PrescribingApp);
+
+/** A server's message naming an element of the order (a FHIRPath) gets the form field's label added. */
+const FIELDS: [RegExp, string][] = [
+  [/doseQuantity/, 'Dose'],
+  [/timing\.repeat\.frequency/, 'Times'],
+  [/timing\.repeat\.periodUnit/, 'Period'],
+  [/timing\.repeat\.period\b/, 'Every'],
+  [/boundsDuration/, 'Duration'],
+  [/\.route/, 'Route'],
+  [/medicationCodeableConcept/, 'Drug'],
+  [/\.note/, 'Note to the pharmacist'],
+];
+export function withFieldNames(message: string): string {
+  const named = FIELDS.filter(([re]) => re.test(message)).map(([, label]) => `"${label}"`);
+  return named.length ? `${message} (the field${named.length > 1 ? 's' : ''} ${named.join(', ')})` : message;
+}
 
 /** What is missing before an order can be signed, as a sentence, or '' when it is complete. */
 export function validate(d: Draft): string {

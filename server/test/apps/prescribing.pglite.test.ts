@@ -148,6 +148,15 @@ describe('prescribing', () => {
     expect((await feedbackEvents('accepted')).length).toBeGreaterThanOrEqual(1);
     expect(await orders('308191')).toHaveLength(1); // the amoxicillin draft was never signed
 
+    // a value the server refuses (frequency must be a whole number): its answer is shown as a sentence, nothing is signed
+    await chooseDrug(page, 'atorvastatin', /atorvastatin 20 MG Oral Tablet/);
+    await page.getByLabel('Dose', { exact: true }).fill('1');
+    await page.getByLabel('Times').fill('1.5');
+    await page.getByRole('alert').filter({ hasText: /^Decision support could not check the order: .*timing\.repeat\.frequency: Expected number to be an integer \(the field "Times"\)/ }).waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Sign order' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The order was not signed: decision support could not check it. Try again.' }).waitFor({ timeout: 20_000 });
+    expect(await orders('617310')).toHaveLength(0);
+
     const tablet = await newPage(world, { width: 768, height: 1024 });
     await openPrescribing(tablet.page);
     await chooseDrug(tablet.page, 'amox', /amoxicillin 500 MG Oral Capsule/);
