@@ -5,7 +5,7 @@
 // and every claim of the practice by status with totals.
 import { css, html, LitElement, nothing } from 'lit';
 import type {
-  Bundle, Claim, ClaimResponse, Condition, Coverage, Encounter, OperationOutcome, OperationOutcomeIssue, Parameters, Patient, Practitioner, ValueSet,
+  Bundle, Claim, ClaimResponse, Condition, Coverage, Encounter, OperationOutcome, OperationOutcomeIssue, Parameters, Patient, Practitioner, Procedure, ValueSet,
 } from '@medplum/fhirtypes';
 import { conceptText, entries, FhirError, formatDate, humanName, messageOf } from '../shared/fhir.js';
 import { fhirRequest, signOut, startSession, userName, type Session } from '../shared/smart.js';
@@ -96,6 +96,8 @@ export class BillingApp extends LitElement {
   encounters: Encounter[] = [];
   encounterId = '';
   conditions = new Map<string, Condition>();
+  /** The patient's Procedures: those of the chosen encounter with a CPT or HCPCS code become items. */
+  performed: Procedure[] = [];
   diagnoses: Diagnosis[] = [];
   coverages: Coverage[] = [];
   coverageId = '';
@@ -158,7 +160,7 @@ export class BillingApp extends LitElement {
       if (!s.patientId) throw new Error('Open Billing from the launcher with a patient selected.');
       this.loading = 'Loading the patient\'s encounters…';
       const pid = s.patientId;
-      const [user, patient, encounters, conditions, coverages, practitioners, procedures] = await Promise.all([
+      const [user, patient, encounters, conditions, coverages, practitioners, procedures, performed] = await Promise.all([
         userName(s),
         fhirRequest<Patient>(s, `Patient/${pid}`),
         fhirRequest<Bundle>(s, `Encounter?patient=${pid}&_sort=-date&_count=50`),
@@ -166,7 +168,9 @@ export class BillingApp extends LitElement {
         fhirRequest<Bundle>(s, `Coverage?beneficiary=Patient/${pid}`),
         fhirRequest<Bundle>(s, `Practitioner?_count=200`),
         fhirRequest<ValueSet>(s, `ValueSet/$expand?url=${encodeURIComponent(PROCEDURES_VS)}&count=500`),
+        fhirRequest<Bundle>(s, `Procedure?patient=${pid}&_count=200`),
       ]);
+      this.performed = entries<Procedure>(performed, 'Procedure');
       this.user = user;
       this.patient = patient;
       this.encounters = entries<Encounter>(encounters, 'Encounter');
@@ -254,7 +258,12 @@ export class BillingApp extends LitElement {
     });
     const practitioner = refId(encounter.participant?.find((p) => p.individual?.reference?.startsWith('Practitioner/'))?.individual?.reference);
     this.providerId = practitioner ?? this.practitioners[0]?.id ?? '';
-    this.items = [this.newItem(encounter.class?.code === 'EMER' ? '99283' : '99213')];
+    // items: the visit itself, then what was performed at it (Procedures coded in CPT or HCPCS)
+    const done = this.performed
+      .filter((p) => refId(p.encounter?.reference) === id && p.status !== 'not-done' && p.status !== 'entered-in-error')
+      .flatMap((p) => p.code?.coding?.filter((c) => this.procedures.some((x) => x.system === c.system && x.code === c.code)).slice(0, 1) ?? [])
+      .map((c) => c.code!);
+    this.items = [encounter.class?.code === 'EMER' ? '99283' : '99213', ...done].map((code) => this.newItem(code));
     await this.checkCodes();
   }
 

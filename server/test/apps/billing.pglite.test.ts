@@ -33,7 +33,16 @@ beforeAll(async () => {
       period: { start: new Date(now.getTime() - 3600_000).toISOString(), end: now.toISOString() },
       reasonReference: conditions.slice(0, 1).map((c) => ({ reference: `Condition/${c.id}` })),
     };
-    await app.repo.create(encounter);
+    const { resource } = await app.repo.create(encounter);
+    // an ECG done at the visit, coded in CPT: the claim's second item
+    await app.repo.create({
+      resourceType: 'Procedure',
+      status: 'completed',
+      code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '93000' }], text: 'Electrocardiogram' },
+      subject: { reference: `Patient/${id}` },
+      encounter: { reference: `Encounter/${resource.id}` },
+      performedDateTime: now.toISOString(),
+    } as never);
   }
 });
 afterAll(() => world?.close());
@@ -66,11 +75,14 @@ describe('billing', () => {
       expect(await page.getByRole('checkbox', { checked: true }).count()).toBeGreaterThanOrEqual(1);
       await page.getByLabel('Procedure of item 1').selectOption('99213');
       await page.getByLabel('Unit price of item 1').fill('131');
+      // the encounter's Procedure is item 2
+      expect(await page.getByLabel('Procedure of item 2').inputValue()).toBe('93000');
+      await page.getByLabel('Unit price of item 2').fill('36');
       await page.getByRole('button', { name: 'Add item' }).click();
-      await page.getByLabel('Procedure of item 2').selectOption('36415');
-      await page.getByLabel('Unit price of item 2').fill('12.50');
-      await page.getByLabel('Quantity of item 2').fill('2');
-      await expect.poll(() => page.getByTestId('claim-total').textContent()).toBe('$156.00');
+      await page.getByLabel('Procedure of item 3').selectOption('36415');
+      await page.getByLabel('Unit price of item 3').fill('12.50');
+      await page.getByLabel('Quantity of item 3').fill('2');
+      await expect.poll(() => page.getByTestId('claim-total').textContent()).toBe('$192.00');
       // a diagnosis found in the ICD-10-CM ValueSet ($expand with a filter), looked up as billable
       await page.getByLabel('Add a diagnosis').fill('E11.9');
       await page.getByRole('button', { name: 'Find code' }).click();
@@ -86,13 +98,13 @@ describe('billing', () => {
       await page.getByRole('button', { name: 'Submit claim' }).click();
       await page.getByRole('heading', { name: "Payer's answer" }).waitFor();
       expect(await page.getByText('Processed: paid').count()).toBe(1);
-      expect(await page.getByTestId('paid-amount').textContent()).toMatch(/^\$124\.80/);
+      expect(await page.getByTestId('paid-amount').textContent()).toMatch(/^\$153\.60/);
       expect([await claimsOf('Claim'), await claimsOf('ClaimResponse')]).toEqual([before[0] + 1, before[1] + 1]);
       const stored = (await world.t.server.app.db.query<{ content: { total: { value: number }; item: unknown[]; diagnosis: unknown[] } }>(
         "SELECT content FROM resources WHERE resource_type = 'Claim' AND NOT deleted ORDER BY id DESC LIMIT 1",
       )).rows[0].content;
-      expect(stored.total.value).toBe(156);
-      expect(stored.item).toHaveLength(2);
+      expect(stored.total.value).toBe(192);
+      expect(stored.item).toHaveLength(3);
       expect(stored.diagnosis.length).toBeGreaterThanOrEqual(2);
       expect(JSON.stringify(stored.diagnosis)).toContain('"E11.9"');
       // the encounter now reads as billed
