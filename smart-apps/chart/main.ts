@@ -108,7 +108,7 @@ export class ChartApp extends LitElement {
       .cds { margin-bottom: var(--m-space); }
       .trend-block { margin-bottom: var(--m-space); }
       .notice { margin: 0 0 var(--m-space); padding: 0.5rem 0.75rem; border-radius: var(--m-radius); }
-      td.value, td.when { white-space: nowrap; }
+      td.value, td.when, td.flag { white-space: nowrap; }
       .table-wrap { overflow-x: auto; }
     `,
   ];
@@ -280,7 +280,7 @@ export class ChartApp extends LitElement {
           return html`<tr data-flag=${flag ?? ''}>
             <td>${conceptText(o.code)}</td>
             <td class="value">${quantityText(o)}</td>
-            <td>${f ? html`<span class="badge ${f.tone}" title=${f.text}>${flag === 'N' ? 'Normal' : `${flag} · ${f.text}`}</span>` : html`<span class="muted">—</span>`}</td>
+            <td class="flag">${f ? html`<span class="badge ${f.tone}" title=${f.text}>${flag === 'N' ? 'Normal' : `${flag} · ${f.text}`}</span>` : html`<span class="muted">—</span>`}</td>
             <td>${rr && (rr.low || rr.high) ? `${rr.low?.value ?? ''}–${rr.high?.value ?? ''}` : rr?.text ?? ''}</td>
             <td class="when">${formatDate(whenOf(o).slice(0, 10))}</td>
           </tr>`;

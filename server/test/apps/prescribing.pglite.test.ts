@@ -110,6 +110,20 @@ describe('prescribing', () => {
     await expectAccessible(page, 'prescribing');
     await screenshot(page, 'prescribing');
 
+    // the card's SMART link opens the chart for the same patient (an EHR launch through POST /launch), in a new tab
+    const [chart] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.getByRole('article', { name: /^critical:/ }).getByRole('button', { name: 'Open the chart' }).click(),
+    ]);
+    await chart.waitForURL((u) => u.pathname.startsWith('/interaction/') || (u.pathname === '/apps/chart/' && !u.search), { timeout: 20_000 });
+    await consent(chart);
+    await chart.waitForURL(`${world.origin}/apps/chart/`, { timeout: 20_000 });
+    const banner = chart.getByRole('region', { name: 'Patient' });
+    await banner.waitFor({ timeout: 20_000 });
+    expect(await banner.textContent()).toContain(patientName);
+    await chart.getByRole('list', { name: 'Allergies' }).getByText('Penicillin').waitFor();
+    await chart.close();
+
     // override with a reason, then sign
     const critical = page.getByRole('article', { name: /^critical:/ }).first();
     await critical.getByRole('button', { name: 'Override' }).click();
