@@ -9,7 +9,7 @@
 // staff confirm it (status "booked") and mark the Slot busy with their own scopes (the Scheduling app).
 // Until then the time is shown to the patient as requested.
 import { css, html, LitElement, nothing } from 'lit';
-import type { Appointment, Bundle, Condition, MedicationRequest, Observation, Patient, Practitioner, PractitionerRole, Slot } from '@medplum/fhirtypes';
+import type { AllergyIntolerance, Appointment, Bundle, Condition, MedicationRequest, Observation, Patient, Practitioner, PractitionerRole, Slot } from '@medplum/fhirtypes';
 import { ageOf, conceptText, entries, formatDate, humanName, messageOf } from '../shared/fhir.js';
 import { fhirRequest, signOut, startSession, type Session } from '../shared/smart.js';
 import { baseStyles } from '../shared/ui.js';
@@ -53,6 +53,7 @@ export class PortalApp extends LitElement {
     results: { state: true },
     medications: { state: true },
     problems: { state: true },
+    allergies: { state: true },
     clinicians: { state: true },
     clinician: { state: true },
     slots: { state: true },
@@ -69,6 +70,7 @@ export class PortalApp extends LitElement {
   results: Result[] = [];
   medications: MedicationRequest[] = [];
   problems: Condition[] = [];
+  allergies: AllergyIntolerance[] = [];
   clinicians: Clinician[] = [];
   clinician = '';
   slots: Slot[] = [];
@@ -108,7 +110,7 @@ export class PortalApp extends LitElement {
       if (!s.patientId) throw new Error('This portal is for patients: sign in with a patient account.');
       this.loading = 'Loading your record…';
       const pid = s.patientId;
-      const [patient, observations, medications, problems, roles] = await Promise.all([
+      const [patient, observations, medications, problems, roles, , allergies] = await Promise.all([
         fhirRequest<Patient>(s, `Patient/${pid}`),
         fhirRequest<Bundle>(s, `Observation?patient=${pid}&category=laboratory&_sort=-date&_count=200`),
         fhirRequest<Bundle>(s, `MedicationRequest?patient=${pid}&status=active&_count=50`),
@@ -117,7 +119,9 @@ export class PortalApp extends LitElement {
         // its own; practitioners' roles and Slots are not patient data and are readable)
         fhirRequest<Bundle>(s, 'PractitionerRole?active=true&_include=PractitionerRole:practitioner&_count=200'),
         this.loadAppointments(),
+        fhirRequest<Bundle>(s, `AllergyIntolerance?patient=${pid}&clinical-status=active&_count=50`),
       ]);
+      this.allergies = entries<AllergyIntolerance>(allergies, 'AllergyIntolerance');
       this.patient = patient;
       this.results = latestResults(entries<Observation>(observations, 'Observation'));
       this.medications = entries<MedicationRequest>(medications, 'MedicationRequest');
@@ -248,6 +252,10 @@ export class PortalApp extends LitElement {
       ${this.problems.length
         ? html`<ul>${this.problems.map((c) => html`<li>${conceptText(c.code)}</li>`)}</ul>`
         : html`<p class="muted">No ongoing health problems are recorded.</p>`}
+      <h3>Allergies</h3>
+      ${this.allergies.length
+        ? html`<ul>${this.allergies.map((a) => html`<li>${conceptText(a.code)}${a.reaction?.[0]?.manifestation?.[0] ? html` <span class="muted">(${conceptText(a.reaction[0].manifestation[0])})</span>` : nothing}</li>`)}</ul>`
+        : html`<p class="muted">No allergies are recorded.</p>`}
     </section>`;
   }
 

@@ -65,6 +65,13 @@ describe('patient portal', () => {
       expect(await results.getByText('Hemoglobin A1c/Hemoglobin.total in Blood').count()).toBe(0);
       await page.getByRole('heading', { name: 'Your details' }).waitFor();
       await page.getByRole('heading', { name: 'Your medications' }).waitFor();
+      await page.getByRole('heading', { name: 'Allergies' }).waitFor();
+      const allergies = Number((await world.t.server.app.db.query<{ n: string }>(
+        "SELECT count(*) AS n FROM resources WHERE resource_type = 'AllergyIntolerance' AND NOT deleted AND content->'patient'->>'reference' LIKE $1 AND content->'clinicalStatus'->'coding'->0->>'code' = 'active'",
+        [`%Patient/${patientId}`],
+      )).rows[0].n);
+      if (!allergies) await page.getByText('No allergies are recorded.').waitFor();
+      else expect(await page.getByRole('heading', { name: 'Allergies' }).locator('xpath=following-sibling::ul[1]/li').count()).toBe(allergies);
       const text = await page.locator('body').innerText();
       for (const o of others) expect(text).not.toContain(o.family);
       await expectAccessible(page, 'portal');
