@@ -96,10 +96,13 @@ describe('chart', () => {
     const charts = page.locator('m-trend-chart');
     await expect.poll(() => charts.count()).toBeGreaterThan(0);
     await page.locator('m-trend-chart canvas').first().waitFor();
-    const drawn = await page.evaluate(() => {
-      const all = [...document.querySelector('m-chart-app')!.shadowRoot!.querySelectorAll('m-trend-chart')] as unknown as { heading: string; series: { points: unknown[] }[]; shadowRoot: { querySelector(s: string): { width: number } | null } }[];
-      return all.map((c) => ({ heading: c.heading, points: c.series.reduce((n, s) => n + s.points.length, 0), canvas: c.shadowRoot.querySelector('canvas')?.width ?? 0 }));
-    });
+    const drawn = await charts.evaluateAll((elements) =>
+      (elements as unknown as { heading: string; series: { points: unknown[] }[]; shadowRoot: { querySelector(s: string): { width: number } | null } }[]).map((c) => ({
+        heading: c.heading,
+        points: c.series.reduce((n, s) => n + s.points.length, 0),
+        canvas: c.shadowRoot.querySelector('canvas')?.width ?? 0,
+      })),
+    );
     const bp = drawn.find((c) => c.heading === 'Blood pressure');
     expect(bp, JSON.stringify(drawn)).toBeDefined();
     expect(bp!.points).toBeGreaterThanOrEqual(6);
