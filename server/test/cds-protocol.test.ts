@@ -366,7 +366,13 @@ describe('client JWTs', () => {
     expect((await send(await auth())).status).toBe(200);
   });
   it('no token', () => refused(undefined, /needs a JWT/));
-  it('not a JWT', () => refused('Bearer abc', /not a Bearer JWT/));
+  it('not a JWT', async () => {
+    await refused('Basic abc', /not a Bearer JWT/);
+    await refused('Bearer a.b', /not a Bearer JWT/);
+    await refused('Bearer a.b.c', /not a JWT/);
+    // a bearer without dots is taken for a Meridian access token (its own apps send those): unknown here
+    await refused('Bearer abc', /access token is unknown/);
+  });
   it('unknown iss', async () => refused(await auth({ iss: 'https://evil.example' }), /not a registered CDS client/));
   it('wrong aud', async () => refused(await auth({ aud: `${ORIGIN}/cds-services/other` }), /aud/));
   it('expired', async () => refused(await auth({ expIn: -120 }), /expired/));
