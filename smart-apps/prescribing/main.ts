@@ -85,6 +85,7 @@ export class PrescribingApp extends LitElement {
     formError: { state: true },
     cdsError: { state: true },
     signed: { state: true },
+    notice: { state: true },
     loading: { state: true },
     error: { state: true },
   };
@@ -109,6 +110,7 @@ export class PrescribingApp extends LitElement {
   formError = '';
   cdsError = '';
   signed: MedicationRequest[] = [];
+  notice = '';
   loading = 'Signing in…';
   error = '';
   private checkTimer?: number;
@@ -136,6 +138,7 @@ export class PrescribingApp extends LitElement {
       .meta { font-size: 0.875rem; color: var(--m-muted); }
       .cds h2 { margin-top: 0.5rem; }
       .resolved { font-size: 0.9rem; }
+      .notice { padding: 0.5rem 0.75rem; border-radius: var(--m-radius); margin: 0 0 0.75rem; }
     `,
   ];
 
@@ -185,6 +188,7 @@ export class PrescribingApp extends LitElement {
     const d = this.draft;
     return html`<section class="card" aria-labelledby="compose-title">
       <h2 id="compose-title">New medication order</h2>
+      ${this.notice ? html`<p class="notice success" role="status">${this.notice}</p>` : nothing}
       <form class="compose" @submit=${this.onSign} novalidate>
         <fieldset>
           <legend>Drug</legend>
@@ -299,8 +303,11 @@ export class PrescribingApp extends LitElement {
   private chooseDrug(drug: Coding) {
     this.draft = { ...this.draft, drug, unit: /capsule/i.test(drug.display ?? '') ? '{capsule}' : /inhaler|actuat/i.test(drug.display ?? '') ? '{puff}' : this.draft.unit, route: /inhaler|actuat/i.test(drug.display ?? '') ? ROUTES[1].code! : this.draft.route };
     this.options = [];
+    this.notice = '';
     this.newDraft();
     void this.check('order-select');
+    // keyboard users go on with the dose (the search field is gone)
+    void this.updateComplete.then(() => (this.renderRoot.querySelector('#dose') as HTMLInputElement | null)?.focus());
   }
 
   private clearDrug = () => {
@@ -431,6 +438,7 @@ export class PrescribingApp extends LitElement {
       const created = await fhirRequest<MedicationRequest>(s, 'MedicationRequest', { method: 'POST', json: this.resource('active') });
       this.signed = [created, ...this.signed];
       this.reset();
+      this.notice = `Signed: ${conceptText(created.medicationCodeableConcept)} (MedicationRequest/${created.id}).`;
       await this.load();
     } catch (err) {
       this.formError = `The order was not signed. ${withFieldNames(messageOf(err))}`;

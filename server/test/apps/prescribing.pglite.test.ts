@@ -135,6 +135,7 @@ describe('prescribing', () => {
     await page.getByRole('list', { name: 'Resolved warnings' }).getByText(/Overridden/).waitFor();
     await sign(page);
     await page.getByRole('list', { name: 'Orders signed' }).getByText(/amoxicillin 500 MG Oral Capsule/).waitFor({ timeout: 20_000 });
+    await page.getByRole('status').filter({ hasText: /^Signed: amoxicillin 500 MG Oral Capsule \(MedicationRequest\// }).waitFor();
 
     const signed = await orders('308191');
     expect(signed).toHaveLength(1);
