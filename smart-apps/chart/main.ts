@@ -9,7 +9,7 @@ import type {
 import { callHook, sendFeedback, type Card, type CdsSuggestion } from '../shared/cds.js';
 import type { CardEvent } from '../shared/cds-cards.js';
 import '../shared/cds-cards.js';
-import { conceptText, entries, formatDate, messageOf } from '../shared/fhir.js';
+import { conceptText, entries, formatDate, humanName, messageOf } from '../shared/fhir.js';
 import { smartLinkLauncher } from '../shared/launch.js';
 import { fhirRequest, signOut, startSession, userName, type Session } from '../shared/smart.js';
 import type { TrendPoint, TrendSeries } from '../shared/trend-chart.js';
@@ -179,7 +179,8 @@ export class ChartApp extends LitElement {
 
   private chart() {
     const active = this.medications.filter((m) => m.status === 'active');
-    return html`<m-patient-banner .patient=${this.patient}></m-patient-banner>
+    return html`<h1 class="visually-hidden">Chart of ${humanName(this.patient?.name)}</h1>
+      <m-patient-banner .patient=${this.patient}></m-patient-banner>
       ${this.notice ? html`<p class="notice success" role="status">${this.notice}</p>` : nothing}
       <section class="cds" aria-labelledby="cds-title">
         <h2 id="cds-title" class="visually-hidden">Decision support</h2>

@@ -10,7 +10,7 @@ import type { AllergyIntolerance, Bundle, Coding, MedicationRequest, Patient, Va
 import { callHook, sendFeedback, type Card } from '../shared/cds.js';
 import type { CardEvent } from '../shared/cds-cards.js';
 import '../shared/cds-cards.js';
-import { conceptText, entries, formatDate, messageOf } from '../shared/fhir.js';
+import { conceptText, entries, formatDate, humanName, messageOf } from '../shared/fhir.js';
 import { smartLinkLauncher } from '../shared/launch.js';
 import { fhirRequest, signOut, startSession, userName, type Session } from '../shared/smart.js';
 import { baseStyles } from '../shared/ui.js';
@@ -175,7 +175,8 @@ export class PrescribingApp extends LitElement {
       ${this.session ? html`<button slot="actions" @click=${signOut}>Sign out</button>` : nothing}
       <m-status .loading=${this.loading} .error=${this.error}></m-status>
       ${this.patient
-        ? html`<m-patient-banner .patient=${this.patient}></m-patient-banner>
+        ? html`<h1 class="visually-hidden">Prescribing for ${humanName(this.patient.name)}</h1>
+            <m-patient-banner .patient=${this.patient}></m-patient-banner>
             <div class="layout">
               <div>${this.composer()}${this.decisionSupport()}</div>
               <aside aria-label="The patient's medications and allergies">${this.sidebar()}</aside>
