@@ -61,21 +61,21 @@ export class Shell extends LitElement {
       header a.home { color: #fff; font-weight: 700; text-decoration: none; font-size: 1.1rem; }
       header .who { display: flex; gap: 0.75rem; align-items: center; }
       header button { border-color: #fff; color: #fff; background: transparent; }
-      .skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: 0.5rem; background: #fff; color: var(--m-primary); padding: 0.3rem; z-index: 10; }
+      .skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: 0.5rem; background: #fff; color: var(--m-primary); z-index: 10; }
       main { padding: 1.25rem; max-width: 90rem; margin: 0 auto; }
     `,
   ];
   render() {
-    return html`<a class="skip" href="#main" @click=${this.skip}>Skip to content</a>
-      <header>
+    // a button, not a link: <main> is in this shadow root, where #main cannot be a link's target
+    return html`<header>
+        <button class="skip" @click=${this.skip}>Skip to content</button>
         <div><a class="home" href="/apps/launcher/">Meridian</a> <span aria-hidden="true">·</span> <span>${this.appName}</span>
           ${this.context ? html`<div class="context">${this.context}</div>` : nothing}</div>
         <div class="who">${this.user ? html`<span>${this.user}</span>` : nothing}<slot name="actions"></slot></div>
       </header>
       <main id="main" tabindex="-1"><slot></slot></main>`;
   }
-  private skip(e: Event) {
-    e.preventDefault();
+  private skip() {
     (this.renderRoot.querySelector('main') as HTMLElement).focus();
   }
 }

@@ -75,7 +75,8 @@ export async function appsWorld(options: { patients?: number; config?: Partial<C
 /** A fresh page (its own cookies and storage) that records what went wrong, for failure messages. */
 export async function newPage(world: AppsWorld, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; log: string[] }> {
   // bypassCSP: axe-core is injected as an inline script (the CSP header itself is tested)
-  const context = await world.browser.newContext({ viewport, bypassCSP: true });
+  // the seeded practice keeps Eastern time (-05:00): show its clinic hours as its staff would see them
+  const context = await world.browser.newContext({ viewport, bypassCSP: true, timezoneId: 'America/New_York' });
   const page = await context.newPage();
   const log: string[] = [];
   page.on('console', (m) => m.type() === 'error' && log.push(`console.error: ${m.text()}`));
