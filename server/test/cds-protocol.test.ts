@@ -16,6 +16,7 @@ import { createApp } from '../src/app.js';
 import { renderTemplate } from '../src/cds/index.js';
 import type { CdsInput, CdsService } from '../src/cds/index.js';
 import { testServer, type TestServer } from './harness.js';
+import { REDIRECT, userToken } from './smart-flow.js';
 
 const ISS = 'https://ehr.example/cds-client';
 const ORIGIN = 'http://localhost';
@@ -110,7 +111,8 @@ beforeAll(async () => {
   fs.writeFileSync(cdsClients, JSON.stringify([{ iss: ISS, jwks: { keys: [{ ...(await exportJWK(es.publicKey)), kid: 'ehr-key', alg: 'ES384', use: 'sig' }] } }]));
   const backend = (id: string) => ({ client_id: id, client_secret: `${id}-secret-0123456789`, token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] });
   const authClients = path.join(dir, 'clients.json');
-  fs.writeFileSync(authClients, JSON.stringify([backend('cds-full'), backend('cds-narrow'), backend('auditor')]));
+  const browserApp = { client_id: 'cds-browser-app', token_endpoint_auth_method: 'none', redirect_uris: [REDIRECT], grant_types: ['authorization_code'], response_types: ['code'] };
+  fs.writeFileSync(authClients, JSON.stringify([backend('cds-full'), backend('cds-narrow'), backend('auditor'), browserApp]));
   t = await testServer({ authMode: 'smart', authClientsFile: authClients, cdsClientsFile: cdsClients, cdsAuth: 'jwt' });
   const app = t.server.app;
   cds = request(createApp(app, [allergyService, brokenService, longService]).callback());
@@ -364,6 +366,13 @@ describe('client JWTs', () => {
 
   it('a good one passes', async () => {
     expect((await send(await auth())).status).toBe(200);
+  });
+  it("Meridian's own browser apps call with a signed-in user's access token; a backend token is refused", async () => {
+    await t.server.app.auth.accounts.create({ username: 'cds.doctor', password: 'cds-doctor-password', role: 'doctor' });
+    const { access_token } = await userToken(t, 'cds-browser-app', { username: 'cds.doctor', password: 'cds-doctor-password' }, 'openid fhirUser user/*.rs');
+    const ok = await send(`Bearer ${access_token}`);
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    await refused(`Bearer ${await backendToken('cds-full', 'system/*.rs')}`, /signed-in user/);
   });
   it('no token', () => refused(undefined, /needs a JWT/));
   it('not a JWT', async () => {
