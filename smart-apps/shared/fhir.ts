@@ -60,7 +60,8 @@ export function entries<T extends Resource>(bundle: Bundle | undefined, type?: T
     .filter((r): r is T => Boolean(r) && (!type || r!.resourceType === type)) as T[];
 }
 
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+// a FHIR date (no time) is a calendar day, not an instant: formatted as such in any time zone
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 export function formatDate(value?: string): string {
@@ -72,8 +73,9 @@ export function formatDate(value?: string): string {
 
 export function ageOf(birthDate?: string, at = new Date()): number | undefined {
   if (!birthDate) return undefined;
-  const b = new Date(birthDate);
-  let age = at.getFullYear() - b.getFullYear();
-  if (at.getMonth() < b.getMonth() || (at.getMonth() === b.getMonth() && at.getDate() < b.getDate())) age--;
+  const [year, month = 1, day = 1] = birthDate.slice(0, 10).split('-').map(Number);
+  if (!year) return undefined;
+  let age = at.getFullYear() - year;
+  if (at.getMonth() + 1 < month || (at.getMonth() + 1 === month && at.getDate() < day)) age--;
   return age;
 }
