@@ -94,7 +94,8 @@ export class LauncherApp extends LitElement {
   }
 
   private workspace() {
-    return html`<div class="layout">
+    return html`<h1 class="visually-hidden">Open an app for a patient</h1>
+      <div class="layout">
       <section class="card" aria-labelledby="patients-title">
         <h2 id="patients-title">Patients</h2>
         <form class="row" role="search" @submit=${this.onSearch}>
