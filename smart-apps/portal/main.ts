@@ -5,9 +5,10 @@
 //
 // Booking: a patient may write only their own compartment, and a Slot is not in it. So the portal
 // creates an Appointment with status "proposed" that names the Slot, the patient (accepted) and the
-// clinician (needs-action): a request, as FHIR's appointment workflow has it. The clinic's scheduling
-// staff confirm it (status "booked") and mark the Slot busy with their own scopes (the Scheduling app).
-// Until then the time is shown to the patient as requested.
+// clinician (needs-action): a request, as FHIR's appointment workflow has it. Staff confirm requests in
+// the Scheduling app (its Requests section): the Appointment booked and the Slot made busy in one
+// transaction, or the request declined (cancelled, with a reason). Until then the time
+// is shown to the patient as requested.
 import { css, html, LitElement, nothing } from 'lit';
 import type { AllergyIntolerance, Appointment, Bundle, Condition, MedicationRequest, Observation, Patient, Practitioner, PractitionerRole, Slot } from '@medplum/fhirtypes';
 import { ageOf, conceptText, entries, formatDate, humanName, messageOf } from '../shared/fhir.js';

@@ -5,12 +5,17 @@
 // move an appointment to another slot, cancel it (the slot freed), mark a missed one as no-show.
 // Before any booking or move, the appointment-book CDS services see the proposal; their cards
 // (double booking, overlaps, outside the schedule) are shown and must be acted on or overridden.
+// Requests: patients ask for a slot from the portal (an Appointment "proposed" naming the Slot; a
+// patient cannot write the Slot). The Requests section lists the practice's open requests; confirming
+// one goes through the same review (appointment-book CDS) and the same transaction as a booking (the
+// Appointment booked, the practitioner accepted, the Slot busy under If-Match); declining one cancels
+// the Appointment with a reason and leaves the Slot alone.
 import { css, html, LitElement, nothing } from 'lit';
 import type { Appointment, Bundle, BundleEntry, CodeableConcept, Coding, Location, Patient, Practitioner, PractitionerRole, Schedule, Slot } from '@medplum/fhirtypes';
 import { callHook, sendFeedback, type Card, type HookResult } from '../shared/cds.js';
 import type { CardEvent } from '../shared/cds-cards.js';
 import '../shared/cds-cards.js';
-import { conceptText, entries, FhirError, humanName, messageOf } from '../shared/fhir.js';
+import { conceptText, entries, FhirError, formatDate, humanName, messageOf } from '../shared/fhir.js';
 import { smartLinkLauncher } from '../shared/launch.js';
 import { fhirRequest, signOut, startSession, userName, type Session } from '../shared/smart.js';
 import { baseStyles } from '../shared/ui.js';
@@ -26,18 +31,29 @@ interface Who {
   specialty?: CodeableConcept;
 }
 
+/** A patient's request from the portal: a proposed Appointment naming a Slot. */
+interface Request {
+  appointment: Appointment;
+  patientId: string;
+  patientName: string;
+  practitioner: string;
+  practitionerName: string;
+}
+
 interface Match extends Who {
   schedules: Schedule[];
   next: Slot[];
 }
 
 interface Proposal {
-  /** book: a new appointment; move: the appointment to another slot */
-  kind: 'book' | 'move';
+  /** book: a new appointment; move: the appointment to another slot; request: confirm a patient's request */
+  kind: 'book' | 'move' | 'request';
   who: Who;
+  patient: { id: string; name: string };
   slot: Slot;
   /** the slot is taken: booking it anyway is a double booking */
   busy: boolean;
+  /** move: the appointment moved; request: the requested Appointment as read (its version guards the write) */
   moving?: Appointment;
   appointment: Appointment;
   cards: Card[];
@@ -61,6 +77,9 @@ const codingKey = (c?: Coding) => (c ? `${c.system ?? ''}|${c.code ?? ''}` : '')
 const refOf = (r?: { reference?: string }) => r?.reference ?? '';
 const isoAt = (d: Date) => d.toISOString();
 const participantOf = (a: Appointment, type: string) => a.participant?.find((p) => refOf(p.actor).startsWith(`${type}/`))?.actor;
+/** Reads whose version guards a write: never from the browser's HTTP cache (a read answered with Last-Modified and no
+ *  Cache-Control may be reused heuristically, and a stale version would be sent as If-Match). */
+const FRESH: RequestInit = { cache: 'no-cache' };
 const versionOf = (r: { meta?: { versionId?: string } }) => (r.meta?.versionId ? `W/"${r.meta.versionId}"` : undefined);
 
 export class SchedulingApp extends LitElement {
@@ -82,6 +101,9 @@ export class SchedulingApp extends LitElement {
     proposal: { state: true },
     moving: { state: true },
     cancelling: { state: true },
+    requests: { state: true },
+    requestsError: { state: true },
+    declining: { state: true },
     notice: { state: true },
     loading: { state: true },
     error: { state: true },
@@ -105,6 +127,9 @@ export class SchedulingApp extends LitElement {
   proposal?: Proposal;
   moving?: Appointment;
   cancelling = '';
+  requests?: Request[];
+  requestsError = '';
+  declining = '';
   notice = '';
   loading = 'Signing in…';
   error = '';
@@ -131,6 +156,10 @@ export class SchedulingApp extends LitElement {
       .appts .actions { display: flex; flex-wrap: wrap; gap: 0.4rem; margin-top: 0.35rem; align-items: flex-end; }
       .notice { padding: 0.6rem 0.9rem; border-radius: var(--m-radius); margin: 0.5rem 0; }
       h3.sub { margin-top: 0.75rem; font-size: 0.95rem; color: var(--m-muted); }
+      .small { font-size: 0.88rem; margin: 0 0 0.5rem; }
+      .req-head h2 { margin: 0; }
+      form.decline { margin-top: 0.4rem; }
+      form.decline .field { flex: 1 1 14rem; }
     `,
   ];
 
@@ -146,6 +175,7 @@ export class SchedulingApp extends LitElement {
         fhirRequest<Patient>(this.session, `Patient/${this.session.patientId}`),
         fhirRequest<Bundle>(this.session, 'PractitionerRole?active=true&_count=200&_include=PractitionerRole:location'),
         this.loadAppointments(),
+        this.loadRequests(),
       ]);
       this.user = user;
       this.patient = patient;
@@ -165,6 +195,28 @@ export class SchedulingApp extends LitElement {
   private async loadAppointments() {
     const bundle = await fhirRequest<Bundle>(this.session!, `Appointment?patient=Patient/${this.session!.patientId}&_sort=-date&_count=100`);
     this.appointments = entries<Appointment>(bundle, 'Appointment');
+  }
+
+  /** The practice's open requests (not only the patient in context), soonest first, with the patients' names. */
+  private async loadRequests() {
+    try {
+      const bundle = await fhirRequest<Bundle>(this.session!, 'Appointment?status=proposed&_sort=date&_count=100&_include=Appointment:patient');
+      const patients = new Map(entries<Patient>(bundle, 'Patient').map((p) => [`Patient/${p.id}`, humanName(p.name)]));
+      this.requests = entries<Appointment>(bundle, 'Appointment').map((a) => {
+        const patient = participantOf(a, 'Patient');
+        const practitioner = participantOf(a, 'Practitioner');
+        return {
+          appointment: a,
+          patientId: refOf(patient).split('/').pop() ?? '',
+          patientName: patients.get(refOf(patient)) ?? patient?.display ?? 'Unknown patient',
+          practitioner: refOf(practitioner),
+          practitionerName: practitioner?.display ?? refOf(practitioner),
+        };
+      });
+      this.requestsError = '';
+    } catch (e) {
+      this.requestsError = `Requests could not be loaded: ${messageOf(e)}`;
+    }
   }
 
   private async practitionerName(ref: string): Promise<string> {
@@ -283,12 +335,47 @@ export class SchedulingApp extends LitElement {
         ...(who.location ? [{ actor: { reference: who.location, display: who.locationName }, required: 'required' as const, status: 'accepted' as const }] : []),
       ],
     };
-    this.proposal = { kind: moving ? 'move' : 'book', who, slot, busy, moving, appointment, cards: [], serviceOf: {}, checking: true, overridden: false, cdsNote: '' };
+    const inContext = { id: patient.id!, name: humanName(patient.name) };
+    await this.review({ kind: moving ? 'move' : 'book', who, patient: inContext, slot, busy, moving, appointment, cards: [], serviceOf: {}, checking: true, overridden: false, cdsNote: '' });
+  }
+
+  private async review(p: Proposal) {
+    this.proposal = p;
     this.actionError = '';
     this.notice = '';
     await this.updateComplete;
     this.renderRoot.querySelector<HTMLElement>('#proposal-title')?.focus();
     await this.checkProposal();
+  }
+
+  /** Confirming a request: the same review as a booking, for the request's patient, at its slot (or another one a card offers). */
+  private async reviewRequest(r: Request, slotRef?: string) {
+    this.declining = '';
+    this.loading = 'Reading the request…';
+    try {
+      // the request and its slot as they are now: their versions guard the confirmation
+      const request = await fhirRequest<Appointment>(this.session!, `Appointment/${r.appointment.id}`, FRESH);
+      if (request.status !== 'proposed') throw new Error(`This request is no longer open (it is ${request.status}).`);
+      const ref = slotRef ?? refOf(request.slot?.[0]);
+      if (!ref) throw new Error('This request names no slot: decline it, or book the patient from the calendar.');
+      const slot = await fhirRequest<Slot>(this.session!, ref, FRESH);
+      const location = participantOf(request, 'Location');
+      const who: Who = {
+        practitioner: r.practitioner,
+        name: r.practitioner ? await this.practitionerName(r.practitioner) : r.practitionerName,
+        location: refOf(location) || undefined,
+        locationName: location?.display,
+        specialty: request.specialty?.[0] ?? slot.specialty?.[0],
+      };
+      const appointment: Appointment = { ...request, start: slot.start, end: slot.end, slot: [{ reference: `Slot/${slot.id}` }] };
+      this.loading = '';
+      await this.review({ kind: 'request', who, patient: { id: r.patientId, name: r.patientName }, slot, busy: slot.status !== 'free', moving: request, appointment, cards: [], serviceOf: {}, checking: true, overridden: false, cdsNote: '' });
+    } catch (e) {
+      this.actionError = `Not confirmed: ${messageOf(e)}`;
+      await this.loadRequests();
+    } finally {
+      this.loading = '';
+    }
   }
 
   private async checkProposal() {
@@ -301,7 +388,7 @@ export class SchedulingApp extends LitElement {
     }
     try {
       const results: HookResult[] = await callHook(session, 'appointment-book', {
-        patientId: this.patient!.id,
+        patientId: p.patient.id,
         userId: session.fhirUser,
         appointments: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: p.appointment }] },
       });
@@ -322,14 +409,21 @@ export class SchedulingApp extends LitElement {
       void sendFeedback(this.session!, e.detail.serviceId, [{ card: e.detail.card.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: e.detail.suggestion?.uuid ?? '' }], outcomeTimestamp: new Date().toISOString() }]).catch(() => undefined);
     }
     if (action?.type === 'delete') {
+      // for a request, removing the proposed appointment is declining it (with a reason)
+      if (p.kind === 'request') this.declining = p.moving!.id!;
       this.proposal = undefined;
       return;
     }
     const moved = action?.resource as Appointment | undefined;
     const slotId = moved?.slot?.[0]?.reference?.split('/')[1];
     if (!slotId) return;
+    if (p.kind === 'request') {
+      const r = this.requests?.find((x) => x.appointment.id === p.moving!.id);
+      if (r) await this.reviewRequest(r, `Slot/${slotId}`);
+      return;
+    }
     try {
-      const slot = await fhirRequest<Slot>(this.session!, `Slot/${slotId}`);
+      const slot = await fhirRequest<Slot>(this.session!, `Slot/${slotId}`, FRESH);
       await this.propose(p.who, slot, slot.status !== 'free');
     } catch (err) {
       this.actionError = messageOf(err);
@@ -352,23 +446,30 @@ export class SchedulingApp extends LitElement {
     return !p.overridden && p.cards.some((c) => c.indicator === 'critical' || c.indicator === 'warning');
   }
 
+  /** A request is never confirmed into a slot that is already taken (that would be a double booking the patient did not ask for). */
+  private takenRequest(p: Proposal) {
+    return p.kind === 'request' && p.busy;
+  }
+
   // ---- writing: one transaction each -------------------------------------------------------------
 
   private async transaction(entry: BundleEntry[]): Promise<Bundle> {
     return fhirRequest<Bundle>(this.session!, '', { method: 'POST', json: { resourceType: 'Bundle', type: 'transaction', entry } });
   }
 
-  private conflictMessage(e: unknown, what: string): string {
+  private conflictMessage(e: unknown, what: string, request = false): string {
     if (e instanceof FhirError && (e.status === 409 || e.status === 412)) {
-      return `${what}: the slot was taken or changed by someone else since you opened it. Nothing was saved; pick another slot.`;
+      return request
+        ? `${what}: the slot was taken, or the request changed, by someone else since you opened it. Nothing was saved; decline the request or offer the patient another time.`
+        : `${what}: the slot was taken or changed by someone else since you opened it. Nothing was saved; pick another slot.`;
     }
     return `${what}: ${messageOf(e)}`;
   }
 
   private async confirm() {
     const p = this.proposal;
-    if (!p || p.checking || this.blocking(p)) return;
-    this.loading = p.kind === 'book' ? 'Booking…' : 'Moving the appointment…';
+    if (!p || p.checking || this.blocking(p) || this.takenRequest(p)) return;
+    this.loading = p.kind === 'book' ? 'Booking…' : p.kind === 'request' ? 'Confirming the request…' : 'Moving the appointment…';
     this.actionError = '';
     try {
       // the Slot is written with If-Match: if another desk booked it meanwhile the whole Bundle fails
@@ -380,25 +481,33 @@ export class SchedulingApp extends LitElement {
       const entry: BundleEntry[] = [];
       if (p.kind === 'book') {
         entry.push({ fullUrl: `urn:uuid:${crypto.randomUUID()}`, resource: { ...p.appointment, status: 'booked' }, request: { method: 'POST', url: 'Appointment' } });
+      } else if (p.kind === 'request') {
+        // the request as read (If-Match: a patient who cancelled meanwhile is not booked), the practitioner accepting
+        const req = p.moving!;
+        const participant = (p.appointment.participant ?? []).map((x) => (refOf(x.actor).startsWith('Practitioner/') && x.status === 'needs-action' ? { ...x, status: 'accepted' as const } : x));
+        entry.push({ fullUrl: `${this.session!.fhirBase}/Appointment/${req.id}`, resource: { ...p.appointment, status: 'booked', participant }, request: { method: 'PUT', url: `Appointment/${req.id}`, ifMatch: versionOf(req) } });
       } else {
         const old = p.moving!;
         entry.push({ fullUrl: `${this.session!.fhirBase}/Appointment/${old.id}`, resource: { ...p.appointment, status: 'booked' }, request: { method: 'PUT', url: `Appointment/${old.id}`, ifMatch: versionOf(old) } });
         for (const ref of old.slot ?? []) {
           if (ref.reference === `Slot/${p.slot.id}`) continue;
-          const oldSlot = await fhirRequest<Slot>(this.session!, ref.reference!).catch(() => undefined);
+          const oldSlot = await fhirRequest<Slot>(this.session!, ref.reference!, FRESH).catch(() => undefined);
           if (oldSlot && oldSlot.status === 'busy' && !(await this.othersHold(oldSlot, old.id!))) entry.push(slotEntry(oldSlot, 'free'));
         }
       }
       if (!p.busy) entry.push(slotEntry(p.slot, 'busy'));
       await this.transaction(entry);
-      this.notice = `${p.kind === 'book' ? 'Booked' : 'Moved to'} ${when(p.slot.start)} with ${p.who.name}.`;
+      this.notice =
+        p.kind === 'request'
+          ? `Confirmed the request of ${p.patient.name}: ${when(p.slot.start)} with ${p.who.name}.`
+          : `${p.kind === 'book' ? 'Booked' : 'Moved to'} ${when(p.slot.start)} with ${p.who.name}.`;
       this.proposal = undefined;
       this.moving = undefined;
-      await Promise.all([this.loadAppointments(), this.loadCalendar(), this.searched ? this.search() : undefined]);
+      await Promise.all([this.loadAppointments(), this.loadRequests(), this.loadCalendar(), this.searched ? this.search() : undefined]);
     } catch (e) {
-      this.actionError = this.conflictMessage(e, p.kind === 'book' ? 'Not booked' : 'Not moved');
+      this.actionError = this.conflictMessage(e, p.kind === 'book' ? 'Not booked' : p.kind === 'request' ? 'Not confirmed' : 'Not moved', p.kind === 'request');
       this.proposal = undefined;
-      await Promise.all([this.loadCalendar(), this.searched ? this.search(undefined, true) : undefined]);
+      await Promise.all([this.loadRequests(), this.loadCalendar(), this.searched ? this.search(undefined, true) : undefined]);
     } finally {
       this.loading = '';
     }
@@ -421,7 +530,7 @@ export class SchedulingApp extends LitElement {
         { fullUrl: `${this.session!.fhirBase}/Appointment/${a.id}`, resource: { ...a, status: 'cancelled', cancelationReason: { coding: [reason], text: reason.display } }, request: { method: 'PUT', url: `Appointment/${a.id}`, ifMatch: versionOf(a) } },
       ];
       for (const ref of a.slot ?? []) {
-        const slot = await fhirRequest<Slot>(this.session!, ref.reference!).catch(() => undefined);
+        const slot = await fhirRequest<Slot>(this.session!, ref.reference!, FRESH).catch(() => undefined);
         if (slot?.status === 'busy' && !(await this.othersHold(slot, a.id!))) {
           entry.push({ fullUrl: `${this.session!.fhirBase}/Slot/${slot.id}`, resource: { ...slot, status: 'free' }, request: { method: 'PUT', url: `Slot/${slot.id}`, ifMatch: versionOf(slot) } });
         }
@@ -432,6 +541,34 @@ export class SchedulingApp extends LitElement {
       await Promise.all([this.loadAppointments(), this.loadCalendar()]);
     } catch (err) {
       this.actionError = this.conflictMessage(err, 'Not cancelled');
+    } finally {
+      this.loading = '';
+    }
+  }
+
+  /** Declining a request: the Appointment cancelled with the reason, the practitioner declining; the Slot is not touched. */
+  private async decline(r: Request, e: Event) {
+    e.preventDefault();
+    const text = String(new FormData(e.target as HTMLFormElement).get('reason') ?? '').trim();
+    if (!text) return;
+    const a = r.appointment;
+    this.loading = 'Declining…';
+    this.actionError = '';
+    this.notice = '';
+    try {
+      const participant = (a.participant ?? []).map((x) => (refOf(x.actor).startsWith('Practitioner/') ? { ...x, status: 'declined' as const } : x));
+      const cancelled: Appointment = { ...a, status: 'cancelled', participant, cancelationReason: { coding: [CANCEL_REASONS.find((c) => c.code === 'prov')!], text } };
+      await fhirRequest(this.session!, `Appointment/${a.id}`, { method: 'PUT', json: cancelled, headers: versionOf(a) ? { 'If-Match': versionOf(a)! } : {} });
+      this.notice = `Declined the request of ${r.patientName} for ${when(a.start)}.`;
+      this.declining = '';
+      if (this.proposal?.moving?.id === a.id) this.proposal = undefined;
+      await Promise.all([this.loadRequests(), this.loadAppointments(), this.loadCalendar()]);
+    } catch (err) {
+      this.actionError =
+        err instanceof FhirError && (err.status === 409 || err.status === 412)
+          ? 'Not declined: the request was changed by someone else since you opened it (perhaps the patient cancelled it). Nothing was saved.'
+          : `Not declined: ${messageOf(err)}`;
+      await this.loadRequests();
     } finally {
       this.loading = '';
     }
@@ -483,8 +620,51 @@ export class SchedulingApp extends LitElement {
         ${this.finder()}
         ${this.calendarOf ? this.calendar(this.calendarOf) : nothing}
       </div>
-      ${this.appointmentList()}
+      <div>
+        ${this.requestList()}
+        ${this.appointmentList()}
+      </div>
     </div>`;
+  }
+
+  private requestList() {
+    const list = this.requests ?? [];
+    const now = Date.now();
+    return html`<section class="card" aria-labelledby="requests-title">
+      <div class="cal-head req-head">
+        <h2 id="requests-title">Requests${this.requests ? html` <span class="badge ${list.length ? 'warning' : 'info'}">${list.length}</span>` : nothing}</h2>
+        <button @click=${() => this.loadRequests()}>Refresh<span class="visually-hidden"> the requests</span></button>
+      </div>
+      <p class="muted small">Appointments patients asked for in the portal, waiting for the practice to confirm.</p>
+      ${this.requestsError ? html`<p class="notice critical">${this.requestsError}</p>` : nothing}
+      ${!this.requests
+        ? html`<m-status loading="Loading requests…"></m-status>`
+        : list.length
+          ? html`<ul class="plain appts" aria-label="Appointment requests">
+              ${list.map((r) => {
+                const a = r.appointment;
+                const passed = Date.parse(a.start ?? '') < now;
+                const reviewing = this.proposal?.kind === 'request' && this.proposal.moving?.id === a.id;
+                return html`<li data-request=${a.id!}>
+                  <div class="line"><strong>${r.patientName}</strong>${passed ? html`<span class="badge critical">time passed</span>` : reviewing ? html`<span class="badge info">reviewing</span>` : nothing}</div>
+                  <div>${when(a.start)}</div>
+                  <div class="muted">with ${r.practitionerName}${a.created || a.meta?.lastUpdated ? ` · requested ${formatDate(a.created ?? a.meta?.lastUpdated)}` : ''}</div>
+                  ${this.declining === a.id
+                    ? html`<form class="row decline" @submit=${(e: Event) => this.decline(r, e)}>
+                        <div class="field"><label for="decline-${a.id}">Reason for declining</label>
+                          <input id="decline-${a.id}" name="reason" required value="The requested time is not available; please choose another."></div>
+                        <button type="submit" class="danger">Decline request</button>
+                        <button type="button" @click=${() => (this.declining = '')}>Keep</button>
+                      </form>`
+                    : html`<div class="actions">
+                        ${passed ? nothing : html`<button class="primary" @click=${() => this.reviewRequest(r)}><span>Confirm</span><span class="visually-hidden"> the request of ${r.patientName} for ${when(a.start)}</span></button>`}
+                        <button class="danger" @click=${() => (this.declining = a.id!)}><span>Decline</span><span class="visually-hidden"> the request of ${r.patientName} for ${when(a.start)}</span></button>
+                      </div>`}
+                </li>`;
+              })}
+            </ul>`
+          : html`<p class="muted">No open requests.</p>`}
+    </section>`;
   }
 
   private finder() {
@@ -548,24 +728,28 @@ export class SchedulingApp extends LitElement {
   private proposalPanel(p: Proposal) {
     const blocking = this.blocking(p);
     return html`<section class="card proposal" aria-labelledby="proposal-title">
-      <h2 id="proposal-title" tabindex="-1">${p.kind === 'book' ? 'Confirm the booking' : 'Confirm the move'}</h2>
+      <h2 id="proposal-title" tabindex="-1">${p.kind === 'book' ? 'Confirm the booking' : p.kind === 'request' ? 'Confirm the request' : 'Confirm the move'}</h2>
       <dl>
-        <dt>Patient</dt><dd>${humanName(this.patient!.name)}</dd>
+        <dt>Patient</dt><dd>${p.patient.name}</dd>
         <dt>With</dt><dd>${p.who.name}${p.who.specialty ? ` (${conceptText(p.who.specialty)})` : ''}</dd>
         ${p.who.locationName ? html`<dt>Where</dt><dd>${p.who.locationName}</dd>` : nothing}
         <dt>When</dt><dd>${when(p.slot.start)}</dd>
-        ${p.moving ? html`<dt>Instead of</dt><dd>${when(p.moving.start)}</dd>` : nothing}
-        ${p.busy ? html`<dt>Slot</dt><dd><span class="badge warning">Already booked: double booking</span></dd>` : nothing}
+        ${p.kind === 'move' ? html`<dt>Instead of</dt><dd>${when(p.moving!.start)}</dd>` : nothing}
+        ${p.kind === 'request' && p.moving!.start !== p.slot.start ? html`<dt>Requested</dt><dd>${when(p.moving!.start)}</dd>` : nothing}
+        ${p.kind === 'request' && p.moving!.created ? html`<dt>Asked on</dt><dd>${formatDate(p.moving!.created)}</dd>` : nothing}
+        ${p.busy ? html`<dt>Slot</dt><dd><span class="badge warning">${p.kind === 'request' ? 'Already taken' : 'Already booked: double booking'}</span></dd>` : nothing}
       </dl>
       ${p.checking ? html`<m-status loading="Checking with decision support…"></m-status>` : nothing}
       ${p.cdsNote ? html`<p class="notice info">${p.cdsNote}</p>` : nothing}
       ${p.cards.length
         ? html`<h3>Decision support</h3>
-            <m-cds-cards .cards=${p.cards} .serviceOf=${p.serviceOf} .launchLink=${smartLinkLauncher(this.session!, this.patient!.id!)} @cds-accept=${this.onAccept} @cds-override=${this.onOverride}></m-cds-cards>`
+            <m-cds-cards .cards=${p.cards} .serviceOf=${p.serviceOf} .launchLink=${smartLinkLauncher(this.session!, p.patient.id)} @cds-accept=${this.onAccept} @cds-override=${this.onOverride}></m-cds-cards>`
         : !p.checking && !p.cdsNote ? html`<p class="muted">Decision support found no conflict.</p>` : nothing}
-      ${blocking ? html`<p class="notice warning">Act on the card (a suggestion) or override it with a reason to confirm.</p>` : nothing}
+      ${this.takenRequest(p)
+        ? html`<p class="notice warning">This slot has been taken since the patient asked for it: offer another time (a card's suggestion) or decline the request.</p>`
+        : blocking ? html`<p class="notice warning">Act on the card (a suggestion) or override it with a reason to confirm.</p>` : nothing}
       <div class="row">
-        <button class="primary" ?disabled=${p.checking || blocking} @click=${this.confirm}>${p.kind === 'book' ? 'Confirm booking' : 'Confirm move'}</button>
+        <button class="primary" ?disabled=${p.checking || blocking || this.takenRequest(p)} @click=${this.confirm}>${p.kind === 'book' ? 'Confirm booking' : p.kind === 'request' ? 'Confirm request' : 'Confirm move'}</button>
         <button @click=${() => (this.proposal = undefined)}>Back</button>
       </div>
     </section>`;

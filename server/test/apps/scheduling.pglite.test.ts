@@ -3,8 +3,12 @@
 // moves it to another slot; a slot another desk takes while the booking is being confirmed fails
 // cleanly (nothing written) and trying to double-book it shows the appointment-book CDS card; cancels
 // (slot freed); marks a missed appointment as no-show. axe and screenshots at 1280 and 768.
+// Requests: three patients ask for slots the way the portal does (a proposed Appointment naming a free
+// Slot, the practitioner needs-action); the desk confirms one (booked + Slot busy, one transaction),
+// declines one (cancelled with the reason, Slot untouched), and one whose slot another desk takes while
+// it is being confirmed fails with a readable error, nothing written.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appointment, Slot } from '@medplum/fhirtypes';
+import type { Appointment, Patient, Practitioner, Schedule, Slot } from '@medplum/fhirtypes';
 import { appsWorld, expectAccessible, launchFromLauncher, newPage, openLauncher, screenshot, type AppsWorld } from './browser.js';
 
 let world: AppsWorld;
@@ -17,6 +21,48 @@ async function appointmentsOf(patient: string): Promise<Appointment[]> {
   return all.filter((a) => a.participant?.some((p) => p.actor?.reference === `Patient/${patient}`));
 }
 const slotId = (a: Appointment) => a.slot![0].reference!.split('/')[1];
+
+/** Open Scheduling from the launcher as the receptionist. */
+async function launchScheduling() {
+  const { page, log } = await newPage(world);
+  await openLauncher(world, page, world.accounts.receptionist);
+  await launchFromLauncher(world, page, 'Scheduling');
+  // the consent page may come after launchFromLauncher looked for it (the redirects are still going)
+  const allow = page.getByRole('button', { name: 'Allow' });
+  await Promise.race([allow.waitFor({ timeout: 20_000 }), page.getByRole('heading', { name: 'Find a practitioner' }).waitFor({ timeout: 20_000 })]).catch(() => undefined);
+  if (await allow.isVisible()) await allow.click();
+  await page.getByRole('heading', { name: 'Find a practitioner' }).waitFor({ timeout: 20_000 }).catch(async (e) => {
+    await screenshot(page, 'scheduling-failed');
+    throw new Error(`${e.message}\n${page.url()}\n${log.join('\n')}`);
+  });
+  return page;
+}
+
+/** For each patient a free future slot of a practitioner's schedule that none of the patient's appointments overlaps. */
+async function requestableSlots(patients: string[]): Promise<{ patient: string; slot: Slot; practitioner: string; name: string }[]> {
+  const after = new Date(Date.now() + 3 * 86_400_000).toISOString();
+  const { rows } = await db().query<{ id: string }>(
+    "SELECT id FROM resources WHERE resource_type = 'Slot' AND NOT deleted AND content->>'status' = 'free' AND content->>'start' > $1 ORDER BY content->>'start' LIMIT 300",
+    [after],
+  );
+  const slots = await Promise.all(rows.map((r) => read<Slot>('Slot', r.id)));
+  const used = new Set<string>();
+  const out: { patient: string; slot: Slot; practitioner: string; name: string }[] = [];
+  for (const patient of patients) {
+    const theirs = (await appointmentsOf(patient)).filter((a) => a.start && a.end);
+    for (const slot of slots) {
+      if (used.has(slot.id!) || theirs.some((a) => a.start! < slot.end && slot.start < a.end!)) continue;
+      const schedule = await read<Schedule>('Schedule', slot.schedule.reference!.split('/')[1]);
+      const practitioner = schedule.actor.find((r) => r.reference?.startsWith('Practitioner/'))?.reference;
+      if (!practitioner) continue;
+      const p = await read<Practitioner>('Practitioner', practitioner.split('/')[1]);
+      used.add(slot.id!);
+      out.push({ patient, slot, practitioner, name: `${p.name?.[0]?.given?.join(' ') ?? ''} ${p.name?.[0]?.family ?? ''}`.trim() });
+      break;
+    }
+  }
+  return out;
+}
 
 beforeAll(async () => {
   world = await appsWorld({ patients: 3 });
@@ -42,17 +88,7 @@ afterAll(() => world?.close());
 
 describe('scheduling', () => {
   it('finds a practitioner by specialty, books, moves, refuses a taken slot, shows the double-booking card, cancels, marks a no-show', async () => {
-    const { page, log } = await newPage(world);
-    await openLauncher(world, page, world.accounts.receptionist);
-    await launchFromLauncher(world, page, 'Scheduling');
-    // the consent page may come after launchFromLauncher looked for it (the redirects are still going)
-    const allow = page.getByRole('button', { name: 'Allow' });
-    await Promise.race([allow.waitFor({ timeout: 20_000 }), page.getByRole('heading', { name: 'Find a practitioner' }).waitFor({ timeout: 20_000 })]).catch(() => undefined);
-    if (await allow.isVisible()) await allow.click();
-    await page.getByRole('heading', { name: 'Find a practitioner' }).waitFor({ timeout: 20_000 }).catch(async (e) => {
-      await screenshot(page, 'scheduling-failed');
-      throw new Error(`${e.message}\n${page.url()}\n${log.join('\n')}`);
-    });
+    const page = await launchScheduling();
 
     // provider matching: cardiology, the soonest free slot
     await page.getByLabel('Specialty').selectOption({ label: 'Cardiology' });
@@ -153,5 +189,95 @@ describe('scheduling', () => {
     await page.setViewportSize({ width: 768, height: 1024 });
     await expectAccessible(page, 'scheduling-768');
     await screenshot(page, 'scheduling-768');
+  }, 180_000);
+
+  it("confirms a patient's request from the portal (booked, slot busy), declines one (slot untouched), refuses one whose slot was taken meanwhile", async () => {
+    const { repo } = world.t.server.app;
+    const patients = (await db().query<{ id: string }>("SELECT id FROM resources WHERE resource_type = 'Patient' AND NOT deleted ORDER BY id")).rows.map((r) => r.id);
+    const picks = await requestableSlots(patients);
+    expect(picks).toHaveLength(3);
+    // what the portal writes with the patient's own token: a proposed Appointment naming the Slot
+    const requests: Appointment[] = [];
+    for (const { patient, slot, practitioner, name } of picks) {
+      const p = await read<Patient>('Patient', patient);
+      const created = await repo.create({
+        resourceType: 'Appointment',
+        status: 'proposed',
+        ...(slot.serviceCategory ? { serviceCategory: slot.serviceCategory } : {}),
+        ...(slot.specialty ? { specialty: slot.specialty } : {}),
+        ...(slot.appointmentType ? { appointmentType: slot.appointmentType } : {}),
+        description: `Requested online by the patient with ${name}`,
+        start: slot.start,
+        end: slot.end,
+        slot: [{ reference: `Slot/${slot.id}` }],
+        created: new Date().toISOString().slice(0, 10),
+        participant: [
+          { actor: { reference: `Patient/${patient}`, display: `${p.name?.[0]?.given?.[0] ?? ''} ${p.name?.[0]?.family ?? ''}`.trim() }, required: 'required', status: 'accepted' },
+          { actor: { reference: practitioner, display: name }, required: 'required', status: 'needs-action' },
+        ],
+      } as Appointment);
+      requests.push(created.resource as Appointment);
+    }
+    const [toConfirm, toDecline, toLose] = requests;
+    const [slotConfirm, slotDecline, slotLose] = picks.map((x) => x.slot);
+
+    const page = await launchScheduling();
+    const list = page.getByRole('list', { name: 'Appointment requests' });
+    for (const r of requests) await list.locator(`li[data-request="${r.id}"]`).waitFor();
+    await expectAccessible(page, 'scheduling-requests');
+    await screenshot(page, 'scheduling-requests');
+
+    // confirm: the appointment-book review, then one transaction
+    const itemConfirm = list.locator(`li[data-request="${toConfirm.id}"]`);
+    await itemConfirm.getByRole('button', { name: /^Confirm the request of/ }).click();
+    await page.getByRole('heading', { name: 'Confirm the request' }).waitFor();
+    await page.getByText('Decision support found no conflict.').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Confirm request', exact: true }).click();
+    await page.getByText(/^Confirmed the request of /).waitFor();
+    const booked = await read<Appointment>('Appointment', toConfirm.id!);
+    expect(booked.status).toBe('booked');
+    expect(booked.participant!.find((p) => p.actor?.reference?.startsWith('Practitioner/'))!.status).toBe('accepted');
+    expect(slotId(booked)).toBe(slotConfirm.id);
+    expect((await read<Slot>('Slot', slotConfirm.id!)).status).toBe('busy');
+    await expect.poll(() => itemConfirm.count()).toBe(0);
+
+    // decline: cancelled with the reason the patient will read; the slot is not touched
+    const itemDecline = list.locator(`li[data-request="${toDecline.id}"]`);
+    await itemDecline.getByRole('button', { name: /^Decline the request of/ }).click();
+    await itemDecline.getByLabel('Reason for declining').fill('The doctor is away that day; please choose another time.');
+    await itemDecline.getByRole('button', { name: 'Decline request' }).click();
+    await page.getByText(/^Declined the request of /).waitFor();
+    const declined = await read<Appointment>('Appointment', toDecline.id!);
+    expect(declined.status).toBe('cancelled');
+    expect(declined.cancelationReason?.text).toBe('The doctor is away that day; please choose another time.');
+    const untouched = await read<Slot>('Slot', slotDecline.id!);
+    expect(untouched.status).toBe('free');
+    expect(untouched.meta?.versionId).toBe(slotDecline.meta?.versionId);
+    await expect.poll(() => itemDecline.count()).toBe(0);
+
+    // another desk books the requested slot while this one confirms: a readable error, nothing written
+    const itemLose = list.locator(`li[data-request="${toLose.id}"]`);
+    await itemLose.getByRole('button', { name: /^Confirm the request of/ }).click();
+    await page.getByRole('heading', { name: 'Confirm the request' }).waitFor();
+    await page.getByRole('button', { name: 'Confirm request', exact: true }).and(page.locator(':enabled')).waitFor({ timeout: 15_000 });
+    const taken = await read<Slot>('Slot', slotLose.id!);
+    await repo.update('Slot', slotLose.id!, { ...taken, status: 'busy' });
+    await page.getByRole('button', { name: 'Confirm request', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'the slot was taken' }).waitFor();
+    const still = await read<Appointment>('Appointment', toLose.id!);
+    expect(still.status).toBe('proposed');
+    expect(still.meta?.versionId).toBe(toLose.meta?.versionId);
+    expect((await read<Slot>('Slot', slotLose.id!)).meta?.versionId).toBe(String(Number(taken.meta!.versionId) + 1));
+    // the request stays open; reviewing it again says the slot is taken and confirming is not offered
+    await itemLose.getByRole('button', { name: /^Confirm the request of/ }).click();
+    await page.getByText('This slot has been taken since the patient asked for it').waitFor().catch(async (e) => {
+      await screenshot(page, 'scheduling-requests-failed');
+      throw e;
+    });
+    expect(await page.getByRole('button', { name: 'Confirm request', exact: true }).isDisabled()).toBe(true);
+    await expect.poll(() => page.getByText('Checking with decision support…').count(), { timeout: 15_000 }).toBe(0);
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await expectAccessible(page, 'scheduling-requests-768');
+    await screenshot(page, 'scheduling-requests-768');
   }, 180_000);
 });
