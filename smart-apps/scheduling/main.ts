@@ -771,7 +771,7 @@ export class SchedulingApp extends LitElement {
   private appointmentItem(a: Appointment, past: boolean) {
     const who = participantOf(a, 'Practitioner')?.display ?? '';
     const statusClass = a.status === 'booked' ? 'info' : a.status === 'cancelled' || a.status === 'noshow' ? 'critical' : a.status === 'fulfilled' ? 'success' : 'warning';
-    const label = a.status === 'noshow' ? 'no-show' : a.status;
+    const label = a.status === 'noshow' ? 'no-show' : a.status === 'proposed' ? 'requested' : a.status;
     return html`<li data-appointment=${a.id!}>
       <div class="line"><strong>${when(a.start)}</strong><span class="badge ${statusClass}">${label}</span></div>
       <div class="muted">${who}${a.description ? ` · ${a.description}` : ''}</div>

@@ -6,7 +6,8 @@
 // Requests: three patients ask for slots the way the portal does (a proposed Appointment naming a free
 // Slot, the practitioner needs-action); the desk confirms one (booked + Slot busy, one transaction),
 // declines one (cancelled with the reason, Slot untouched), and one whose slot another desk takes while
-// it is being confirmed fails with a readable error, nothing written.
+// it is being confirmed fails with a readable error, nothing written; the appointment-book card's
+// suggestion then confirms it in the next free slot.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appointment, Patient, Practitioner, Schedule, Slot } from '@medplum/fhirtypes';
 import { appsWorld, expectAccessible, launchFromLauncher, newPage, openLauncher, screenshot, type AppsWorld } from './browser.js';
@@ -191,7 +192,7 @@ describe('scheduling', () => {
     await screenshot(page, 'scheduling-768');
   }, 180_000);
 
-  it("confirms a patient's request from the portal (booked, slot busy), declines one (slot untouched), refuses one whose slot was taken meanwhile", async () => {
+  it("confirms a patient's request from the portal (booked, slot busy), declines one (slot untouched), refuses one whose slot was taken meanwhile, then confirms it in the next free slot", async () => {
     const { repo } = world.t.server.app;
     const patients = (await db().query<{ id: string }>("SELECT id FROM resources WHERE resource_type = 'Patient' AND NOT deleted ORDER BY id")).rows.map((r) => r.id);
     const picks = await requestableSlots(patients);
@@ -279,5 +280,18 @@ describe('scheduling', () => {
     await page.setViewportSize({ width: 768, height: 1024 });
     await expectAccessible(page, 'scheduling-requests-768');
     await screenshot(page, 'scheduling-requests-768');
+    // the card's suggestion offers the next free slot: the request is confirmed there instead
+    await page.getByRole('button', { name: /^Book the next free slot instead/ }).click();
+    await page.getByRole('term').filter({ hasText: 'Requested' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Confirm request', exact: true }).and(page.locator(':enabled')).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Confirm request', exact: true }).click();
+    await page.getByText(/^Confirmed the request of /).waitFor();
+    const elsewhere = await read<Appointment>('Appointment', toLose.id!);
+    expect(elsewhere.status).toBe('booked');
+    expect(slotId(elsewhere)).not.toBe(slotLose.id);
+    const other = await read<Slot>('Slot', slotId(elsewhere));
+    expect(other.status).toBe('busy');
+    expect(elsewhere.start).toBe(other.start);
+    await expect.poll(() => itemLose.count()).toBe(0);
   }, 180_000);
 });
