@@ -119,6 +119,11 @@ export async function openLauncher(world: AppsWorld, page: Page, account: Accoun
 export async function launchFromLauncher(world: AppsWorld, page: Page, appName: string, patientIndex = 0): Promise<void> {
   await page.getByRole('list', { name: 'Patients found' }).getByRole('button', { name: /^Select/ }).nth(patientIndex).click();
   await page.getByRole('button', { name: `Open ${appName}` }).click();
+  await launched(page);
+}
+
+/** After an app was opened with ?iss=&launch=: through consent (when asked) into the app. */
+export async function launched(page: Page): Promise<void> {
   // through /auth to the consent page, or (a grant already given) back to the app, its code spent
   const settled = (u: URL) => u.pathname.startsWith('/interaction/') || (u.pathname.startsWith('/apps/') && !u.pathname.startsWith('/apps/launcher') && !/[?&](launch|code)=/.test(u.search));
   await page.waitForURL(settled, { timeout: 20_000 });

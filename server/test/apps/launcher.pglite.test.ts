@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appsWorld, expectAccessible, newPage, openLauncher, screenshot, type AppsWorld } from './browser.js';
+import { appsWorld, expectAccessible, launched, newPage, openLauncher, screenshot, type AppsWorld } from './browser.js';
 
 let world: AppsWorld;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meridian-launcher-'));
@@ -63,4 +63,35 @@ describe('launcher', () => {
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.getByText('No patient matches.').waitFor();
   });
+
+  it('works from the keyboard alone: skip to content, search, select a patient, open the chart', async () => {
+    const { page, log } = await newPage(world);
+    await openLauncher(world, page, world.accounts.doctor);
+    /** What has focus, looking into shadow roots: its tag and accessible text. */
+    const focused = () =>
+      page.evaluate(() => {
+        let el = (globalThis as unknown as { document: { activeElement: any } }).document.activeElement;
+        while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+        return `${el?.tagName.toLowerCase()} ${el?.getAttribute('aria-label') ?? el?.textContent?.trim() ?? ''}`;
+      });
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('button Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await focused()).toMatch(/^main/);
+    await page.keyboard.press('Tab');
+    expect(await focused()).toMatch(/^input/);
+    const family = (await page.getByRole('list', { name: 'Patients found' }).locator('strong').nth(1).textContent())!.split(' ').at(-1)!;
+    await page.keyboard.type(family);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('list', { name: 'Patients found' }).getByRole('listitem').count()).toBe(1);
+    await page.keyboard.press('Tab'); // Search
+    await page.keyboard.press('Tab'); // the patient's Select
+    expect(await focused()).toMatch(new RegExp(`^button Select .*${family}`));
+    await page.keyboard.press('Enter');
+    for (let i = 0; i < 10 && !(await focused()).startsWith('button Open Chart'); i++) await page.keyboard.press('Tab');
+    expect(await focused()).toBe('button Open Chart');
+    await page.keyboard.press('Enter');
+    await launched(page);
+    await expect.poll(() => page.getByRole('region', { name: 'Patient' }).textContent().catch(() => ''), { message: log.join('\n'), timeout: 30_000 }).toContain(family);
+  }, 120_000);
 });
