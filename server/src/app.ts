@@ -5,6 +5,7 @@ import type { AppContext, FhirContext } from './fhir/context.js';
 import { cors } from './fhir/cors.js';
 import { errorResponses } from './fhir/errors.js';
 import { negotiateFormat, readJsonBody, serializeJson } from './fhir/format.js';
+import { noStore } from './fhir/no-store.js';
 import { allowedMethods, fhirRouter } from './fhir/router.js';
 import { logRequests } from './request-log.js';
 import { adminRoutes, bearerAuth, interactionRoutes, launcherRoutes, mountProvider } from './auth/index.js';
@@ -28,6 +29,7 @@ export function createApp(app: AppContext, cdsServices: CdsService[] = SERVICES)
     await next();
   });
   koa.use(logRequests());
+  koa.use(noStore(fhirMountPath(app.config)));
   // the authorization server answers /auth/... itself, before FHIR content negotiation
   koa.use(mountProvider(app.auth.provider, new URL(app.auth.issuer).pathname));
   // login, patient picker and consent pages (HTML, their own errors)

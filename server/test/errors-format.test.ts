@@ -17,6 +17,15 @@ function expectOutcome(res: { status: number; body: any; headers: Record<string,
 }
 
 describe('errors', () => {
+  it('FHIR responses are not kept in caches (no-store), errors included; the public documents may be', async () => {
+    const created = await t.http.post('/fhir/Patient').set('Content-Type', 'application/fhir+json').send({ resourceType: 'Patient' });
+    expect(created.headers['cache-control']).toBe('no-store');
+    expect((await t.http.get(`/fhir/Patient/${created.body.id}`)).headers['cache-control']).toBe('no-store');
+    expect((await t.http.get('/fhir/Patient?_count=1')).headers['cache-control']).toBe('no-store');
+    expect((await t.http.get('/fhir/Patient/nope')).headers['cache-control']).toBe('no-store');
+    expect((await t.http.get('/fhir/metadata')).headers['cache-control']).toBeUndefined();
+  });
+
   it('404 for an unknown type, an unknown id and an unknown endpoint', async () => {
     expectOutcome(await t.http.get('/fhir/Spaceship/1'), 404);
     expectOutcome(await t.http.get('/fhir/Spaceship'), 404);

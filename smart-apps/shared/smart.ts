@@ -105,7 +105,8 @@ export async function fhirRequest<T = unknown>(session: Session, path: string, i
   const url = /^https?:/.test(path) ? path : `${session.fhirBase}/${path.replace(/^\//, '')}`;
   let res: Response;
   try {
-    res = await fetch(url, { ...init, headers, body });
+    // always the server's current version (a stale cached copy would break the next conditional write)
+    res = await fetch(url, { cache: 'no-store', ...init, headers, body });
   } catch (e) {
     throw new FhirError(0, `The server could not be reached (${(e as Error).message}).`);
   }
