@@ -605,6 +605,7 @@ export class SchedulingApp extends LitElement {
   render() {
     return html`<m-shell app-name="Scheduling" user=${this.user}>
       ${this.session ? html`<button slot="actions" @click=${signOut}>Sign out</button>` : nothing}
+      <h1 class="visually-hidden">Scheduling</h1>
       <m-patient-banner .patient=${this.patient}></m-patient-banner>
       <m-status .loading=${this.loading} .error=${this.error}></m-status>
       ${this.actionError ? html`<div class="notice critical" role="alert">${this.actionError}</div>` : nothing}
