@@ -69,11 +69,13 @@ function claim(overrides: Partial<Claim> = {}): Claim {
 }
 
 async function expectRefused(body: unknown, text: RegExp) {
+  await t.server.app.audit.flush(); // earlier requests' read events are stored asynchronously
   const before = [await stored(), await audits()];
   const res = await post('Claim/$submit', body);
   expect(res.status, JSON.stringify(res.body)).toBe(400);
   expect(res.body.resourceType).toBe('OperationOutcome');
   expect(res.body.issue.map((i: { diagnostics: string }) => i.diagnostics).join('\n')).toMatch(text);
+  await t.server.app.audit.flush();
   expect([await stored(), await audits()]).toEqual(before);
 }
 
