@@ -85,6 +85,19 @@ export const APPS: AppDescriptor[] = [
   },
 ];
 
+/** What the launcher offers (GET /apps/registry.json): built-in apps and registered launchable clients. */
+export interface LaunchableApp {
+  /** The client_id. */
+  id: string;
+  name: string;
+  description: string;
+  /** ehr: opened with a launch (POST /launch); standalone: opened as is, it signs in itself. */
+  launch: LaunchKind;
+  launchUrl: string;
+  /** Roles it is meant for (empty: any). */
+  roles: string[];
+}
+
 /** The client_id Meridian registers for one of its own apps. */
 export const appClientId = (id: string) => `meridian-${id}`;
 

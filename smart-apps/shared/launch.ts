@@ -1,15 +1,9 @@
 // Opening another app as an EHR does (SMART EHR launch): Meridian's POST /launch mints a launch
 // value for the patient in context, and the app is opened at its launch URL with ?iss=&launch=.
+import type { LaunchableApp } from '../catalog.js';
 import { fhirRequest, type Session } from './smart.js';
 
-export interface LaunchableApp {
-  id: string;
-  name: string;
-  description: string;
-  launch: 'ehr' | 'standalone';
-  launchUrl: string;
-  roles: string[];
-}
+export type { LaunchableApp };
 
 export async function launchUrlFor(session: Session, appUrl: string, patient: string, encounter?: string): Promise<string> {
   const origin = new URL(session.fhirBase).origin;

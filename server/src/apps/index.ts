@@ -1,2 +1,2 @@
 export { appClients, appUrl } from './clients.js';
-export { appRoutes, APPS_DIST, type LaunchableApp } from './routes.js';
+export { appRoutes, APPS_DIST } from './routes.js';

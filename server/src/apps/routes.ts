@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { APPS, appClientId, findApp } from '../../../smart-apps/catalog.js';
+import { APPS, appClientId, findApp, type LaunchableApp } from '../../../smart-apps/catalog.js';
 import { demoAccessFile, type DemoAccess } from '../demo.js';
 import type { AppContext } from '../fhir/context.js';
 import { appUrl } from './clients.js';
@@ -26,17 +26,6 @@ const TYPES: Record<string, string> = {
 
 // Apps talk to this server only (FHIR, CDS Hooks, websockets): nothing from elsewhere runs in them.
 const CSP = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'";
-
-export interface LaunchableApp {
-  id: string;
-  name: string;
-  description: string;
-  /** ehr: opened with a launch (POST /launch); standalone: opened as is, it signs in itself. */
-  launch: 'ehr' | 'standalone';
-  launchUrl: string;
-  /** Roles it is meant for (empty: any). */
-  roles: string[];
-}
 
 export function appRoutes(app: AppContext): Koa.Middleware {
   const { config } = app;

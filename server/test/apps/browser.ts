@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Patient } from '@medplum/fhirtypes';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { Role } from '../../src/auth/roles.js';
@@ -140,6 +141,15 @@ export async function expectAccessible(page: Page, name: string): Promise<void> 
   })) as { id: string; impact: string; help: string; targets: string[] }[];
   fs.writeFileSync(path.join(ARTIFACTS, `${name}.axe.json`), JSON.stringify(violations, null, 2));
   expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'), `${name}: axe`).toEqual([]);
+}
+
+/** A seeded adult patient (over 30: adult dosing and care-gap rules apply), and their name as the apps show it. */
+export async function adultPatient(world: AppsWorld): Promise<{ patient: Patient; name: string }> {
+  const { rows } = await world.t.server.app.db.query<{ content: Patient }>(`SELECT content FROM resources WHERE resource_type = 'Patient' AND NOT deleted`);
+  const adults = rows.map((r) => r.content).filter((p) => p.birthDate && Date.now() - Date.parse(p.birthDate) > 30 * 365.25 * 86_400_000);
+  const patient = adults[0] ?? rows[0].content;
+  const n = patient.name?.[0];
+  return { patient, name: n?.text ?? [...(n?.prefix ?? []), ...(n?.given ?? []), n?.family].filter(Boolean).join(' ') };
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Observation, Patient } from '@medplum/fhirtypes';
 import type { Page } from 'playwright-core';
-import { appsWorld, consent, expectAccessible, launchFromLauncher, newPage, openLauncher, screenshot, type AppsWorld } from './browser.js';
+import { adultPatient, appsWorld, consent, expectAccessible, launchFromLauncher, newPage, openLauncher, screenshot, type AppsWorld } from './browser.js';
 
 let world: AppsWorld;
 let patient: Patient;
@@ -37,11 +37,7 @@ async function countOf(type: string, element: 'subject' | 'patient'): Promise<nu
 
 beforeAll(async () => {
   world = await appsWorld({ patients: 3 });
-  const { rows } = await world.t.server.app.db.query<{ content: Patient }>(`SELECT content FROM resources WHERE resource_type = 'Patient' AND NOT deleted`);
-  const adults = rows.map((r) => r.content).filter((p) => p.birthDate && Date.now() - Date.parse(p.birthDate) > 30 * 365.25 * 86_400_000);
-  patient = adults[0] ?? rows[0].content;
-  const n = patient.name?.[0];
-  patientName = n?.text ?? [...(n?.prefix ?? []), ...(n?.given ?? []), n?.family].filter(Boolean).join(' ');
+  ({ patient, name: patientName } = await adultPatient(world));
   // raised blood pressure on the last three readings: the care-gaps service's BP card fires
   for (const [s, d, days] of [[168, 102, 2], [172, 98, 9], [165, 101, 20]]) await world.t.server.app.repo.create(bpPanel(patient.id!, s, d, days));
   // a high potassium, flagged H by the laboratory: the newest result, shown with its badge

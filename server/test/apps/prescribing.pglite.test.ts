@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AllergyIntolerance, MedicationRequest, Patient } from '@medplum/fhirtypes';
 import type { Page } from 'playwright-core';
-import { appsWorld, consent, expectAccessible, launchFromLauncher, newPage, openLauncher, screenshot, type AppsWorld } from './browser.js';
+import { adultPatient, appsWorld, consent, expectAccessible, launchFromLauncher, newPage, openLauncher, screenshot, type AppsWorld } from './browser.js';
 
 let world: AppsWorld;
 let patient: Patient;
@@ -16,11 +16,7 @@ let patientName: string;
 
 beforeAll(async () => {
   world = await appsWorld({ patients: 3 });
-  const { rows } = await world.t.server.app.db.query<{ content: Patient }>(`SELECT content FROM resources WHERE resource_type = 'Patient' AND NOT deleted`);
-  const adults = rows.map((r) => r.content).filter((p) => p.birthDate && Date.now() - Date.parse(p.birthDate) > 30 * 365.25 * 86_400_000);
-  patient = adults[0] ?? rows[0].content;
-  const n = patient.name?.[0];
-  patientName = n?.text ?? [...(n?.prefix ?? []), ...(n?.given ?? []), n?.family].filter(Boolean).join(' ');
+  ({ patient, name: patientName } = await adultPatient(world));
   const allergy: AllergyIntolerance = {
     resourceType: 'AllergyIntolerance',
     patient: { reference: `Patient/${patient.id}` },
