@@ -1,6 +1,6 @@
 // The shared look and the pieces every app is made of: the shell (landmarks, who is signed in),
 // the patient banner, loading and error states, and CDS cards. One design language: theme.css.
-import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { css, html, LitElement, nothing } from 'lit';
 import type { Patient } from '@medplum/fhirtypes';
 import { ageOf, formatDate, humanName } from './fhir.js';
 
@@ -122,23 +122,3 @@ export class PatientBanner extends LitElement {
   }
 }
 customElements.define('m-patient-banner', PatientBanner);
-
-/** Calls `load` when `key` changes; keeps loading/error state for the element's template. */
-export abstract class DataElement extends LitElement {
-  static properties = { loading: { state: true }, error: { state: true } };
-  loading = '';
-  error = '';
-  protected async run<T>(what: string, task: () => Promise<T>): Promise<T | undefined> {
-    this.loading = what;
-    this.error = '';
-    try {
-      return await task();
-    } catch (e) {
-      this.error = e instanceof Error ? e.message : String(e);
-      return undefined;
-    } finally {
-      this.loading = '';
-    }
-  }
-  protected willUpdate(_changed: PropertyValues): void {}
-}
